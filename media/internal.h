@@ -1,0 +1,276 @@
+/* internal.h — private types of media/. Everything here is owned by one
+ * worker thread except CsMedia's main-thread fields (see media.c). */
+#pragma once
+
+#include "media.h"
+#include "rtp.h"
+#include "rtcp.h"
+#include "sdp.h"
+
+#include <agent.h>
+#include <openssl/ssl.h>
+#include <srtp2/srtp.h>
+
+#define CS_MTU 1500
+/* Room for the SRTP auth tag and an RTX OSN on top of a full packet. */
+#define CS_PKT_MAX (CS_MTU + SRTP_MAX_TRAILER_LEN + 16)
+#define CS_RING_SLOTS 256          /* per video source; ~2 s at 1.2 Mbit/s */
+#define CS_RING_PAYLOAD 1300
+#define CS_TWCC_SLOTS 1024
+#define CS_MAX_INS 8               /* published tracks per peer */
+#define CS_KEYFRAME_INTERVAL_US (200 * 1000)
+
+typedef struct _CsWorker CsWorker;
+typedef struct _CsRoom CsRoom;
+typedef struct _CsPeer CsPeer;
+typedef struct _CsInStream CsInStream;
+typedef struct _CsOutStream CsOutStream;
+
+/* ---- mailbox.c: FIFO of closures run on a GMainContext ---- */
+typedef struct _CsMailbox CsMailbox;
+typedef void (*CsMailboxFunc) (gpointer data);
+CsMailbox *cs_mailbox_new (GMainContext *context);
+void cs_mailbox_post (CsMailbox *box, CsMailboxFunc func, gpointer data, GDestroyNotify destroy);
+/* Drops what is still queued (destroy notifies run) and detaches. */
+void cs_mailbox_free (CsMailbox *box);
+
+/* ---- cert.c: the process's DTLS identity ---- */
+typedef struct {
+  EVP_PKEY *key;
+  X509 *x509;
+  char fingerprint[128];           /* "sha-256 AB:CD:..." */
+  SSL_CTX *ctx;                    /* DTLS, use_srtp, our cert */
+} CsCert;
+gboolean cs_cert_init (CsCert *cert, GError **error);
+void cs_cert_clear (CsCert *cert);
+
+/* ---- stats: written only by the owning worker, read by /metrics ---- */
+typedef struct {
+  guint64 rtp_in_packets, rtp_in_bytes;
+  guint64 rtp_out_packets, rtp_out_bytes;
+  guint64 rtcp_in_packets, rtcp_out_packets;
+  guint64 srtp_errors;             /* unprotect failures: unauthenticated or replayed */
+  guint64 malformed_rtp, malformed_rtcp;
+  guint64 unknown_ssrc;
+  guint64 send_errors;
+  guint64 nacks_in, nacks_out, retransmits;
+  guint64 plis_in, plis_out;
+  guint64 dtls_failures, ice_failures;
+  guint64 peers, rooms;
+  guint64 busy_ns;                 /* time spent handling packets */
+} CsStats;
+
+/* Relaxed single-writer counters: no lock prefix on x86, no torn reads. */
+#define CS_STAT_ADD(stats, field, n) \
+  __atomic_store_n (&(stats)->field, __atomic_load_n (&(stats)->field, __ATOMIC_RELAXED) + (n), __ATOMIC_RELAXED)
+#define CS_STAT_GET(stats, field) __atomic_load_n (&(stats)->field, __ATOMIC_RELAXED)
+
+/* ---- the engine ---- */
+struct _CsMedia {
+  CsMediaConfig config;            /* strings owned below */
+  char *bind_address;
+  char *stun_server;
+  CsMediaEvents events;
+  gpointer user_data;
+  GMainContext *main_context;
+  CsMailbox *main_box;
+  CsCert cert;
+  CsWorker **workers;
+  guint n_workers;
+  /* main thread only */
+  GHashTable *rooms;               /* room id -> CsRoomRef */
+  GHashTable *peers;               /* peer id -> room id (borrowed from CsRoomRef) */
+};
+
+struct _CsWorker {
+  CsMedia *media;
+  guint index;
+  GMainContext *context;
+  GMainLoop *loop;
+  GThread *thread;
+  CsMailbox *box;
+  GHashTable *rooms;               /* id -> CsRoom* (owned) */
+  GHashTable *peers;               /* id -> CsPeer* (borrowed from rooms) */
+  GSource *tick;                   /* 50 ms: TWCC, RR, REMB */
+  guint tick_count;
+  CsStats stats;
+  /* scratch buffers for building packets: the hot path never allocates */
+  guint8 out[CS_PKT_MAX];
+  guint8 rtcp[CS_PKT_MAX];
+};
+
+struct _CsRoom {
+  char *id;
+  CsWorker *worker;
+  GPtrArray *peers;                /* CsPeer* (owned) */
+};
+
+typedef struct {
+  guint16 seq;
+  gboolean used;
+  guint32 ts;
+  guint8 marker;
+  guint8 audio_level;              /* 0xff: none */
+  guint8 video_orientation;        /* 0xff: none */
+  guint16 len;
+  guint8 payload[CS_RING_PAYLOAD];
+} CsRingSlot;
+
+/* A track a peer publishes to us. */
+struct _CsInStream {
+  CsPeer *peer;
+  CsMediaKind kind;
+  char mid[33];
+  char track_id[64];               /* "<peer id>:<mid>" */
+  guint32 ssrc;                    /* 0 until known */
+  guint32 rtx_ssrc;
+  guint8 pt, rtx_pt;               /* rtx_pt 0: none */
+  guint32 clock_rate;
+  gboolean active;                 /* still offered as send */
+  GPtrArray *subscribers;          /* CsOutStream* (borrowed) */
+  CsRingSlot *ring;                /* video only, allocated at setup */
+  /* receive statistics (RFC 3550 A.3, A.8) for our RR */
+  gboolean seq_init;
+  guint16 max_seq;
+  guint32 cycles;
+  guint32 base_seq;
+  guint32 received, expected_prior, received_prior;
+  double jitter;
+  gint64 last_arrival_us;
+  guint32 last_rtp_ts;
+  guint32 last_sr;                 /* middle 32 bits of the last SR's NTP */
+  gint64 last_sr_us;
+  gint64 last_keyframe_request_us;
+  guint64 packets, bytes;
+};
+
+/* A remote track sent to a subscriber on one of its recvonly m-lines. */
+struct _CsOutStream {
+  CsPeer *peer;                    /* subscriber */
+  CsInStream *src;                 /* NULL when the source went away */
+  CsMediaKind kind;
+  char mid[33];
+  char src_track_id[64];
+  char src_peer_id[64];
+  guint32 ssrc, rtx_ssrc;
+  guint8 pt, rtx_pt;
+  guint8 audio_level_id, video_orientation_id;   /* subscriber's ext ids, 0: not negotiated */
+  gboolean started;
+  gboolean rebase;                 /* source SSRC changed: keep our numbering continuous */
+  guint16 seq_delta;
+  guint32 ts_delta;
+  guint16 last_seq;
+  guint32 last_ts;
+  gint64 last_send_us;
+  guint16 rtx_seq;
+  guint32 packets, octets;
+  guint8 fraction_lost;            /* from the subscriber's RR */
+  guint32 jitter;
+};
+
+struct _CsPeer {
+  char *id;
+  CsRoom *room;
+  CsWorker *worker;
+  NiceAgent *agent;
+  guint stream_id;
+  char *ufrag, *pwd;
+  CsPeerState state;
+  gboolean ice_ready;
+  gboolean remote_set;             /* first offer applied */
+  char *remote_ufrag;
+  GPtrArray *early_candidates;     /* remote candidates before the first offer */
+  GPtrArray *local_candidates;     /* gathered, not yet sent */
+  gboolean gathering_done;
+  gboolean answered;
+  char first_mid[33];
+  guint64 sdp_version;
+  /* DTLS */
+  SSL *ssl;
+  BIO *rbio;
+  gboolean dtls_server;
+  gboolean dtls_done;
+  char remote_fp_alg[16];
+  char remote_fp[160];
+  GSource *dtls_timer;
+  /* SRTP */
+  srtp_t srtp_in, srtp_out;
+  gboolean srtp_ready;
+  /* negotiated */
+  guint32 rtcp_ssrc;               /* our sender SSRC in RTCP we originate */
+  guint8 twcc_id, mid_id, audio_level_id, video_orientation_id;
+  CsInStream *ins[CS_MAX_INS];
+  guint n_ins;
+  GPtrArray *outs;                 /* CsOutStream* (owned) */
+  /* transport-wide CC receive side */
+  gint64 twcc_arrival[CS_TWCC_SLOTS];
+  gboolean twcc_init;
+  guint32 twcc_base;               /* unwrapped: first not yet reported */
+  guint32 twcc_max;                /* unwrapped: highest received */
+  guint8 twcc_fb_count;
+  guint64 remb_bitrate;            /* this peer's latest REMB as a subscriber */
+  gint64 remb_us;
+};
+
+/* worker.c */
+CsWorker *cs_worker_new (CsMedia *media, guint index, GError **error);
+void cs_worker_free (CsWorker *worker);
+void cs_worker_post (CsWorker *worker, CsMailboxFunc func, gpointer data, GDestroyNotify destroy);
+
+/* media.c: events from workers to the main thread */
+void cs_media_emit_answer (CsMedia *media, const char *peer_id, guint64 tag, char *sdp /* transfer full */,
+                           GArray *published, GArray *subscribed, GError *error /* transfer full */);
+void cs_media_emit_candidate (CsMedia *media, const char *peer_id, const char *mid, const char *candidate);
+void cs_media_emit_state (CsMedia *media, const char *peer_id, CsPeerState state);
+
+/* room.c */
+CsRoom *cs_room_new (CsWorker *worker, const char *id);
+void cs_room_free (CsRoom *room);
+/* Detaches every subscriber of @in (they go idle until renegotiated). */
+void cs_room_unlink_source (CsInStream *in);
+
+/* peer.c */
+CsPeer *cs_peer_new (CsRoom *room, const char *id);
+void cs_peer_free (CsPeer *peer);
+void cs_peer_add_remote_candidate (CsPeer *peer, const char *candidate);
+void cs_peer_send (CsPeer *peer, const guint8 *buf, gsize len);
+void cs_peer_set_state (CsPeer *peer, CsPeerState state);
+CsInStream *cs_peer_find_in (CsPeer *peer, guint32 ssrc);
+CsOutStream *cs_peer_find_out (CsPeer *peer, guint32 ssrc);
+gint64 cs_now_us (void);
+
+/* dtls.c */
+gboolean cs_dtls_setup (CsPeer *peer, gboolean server);
+void cs_dtls_start (CsPeer *peer);       /* client role: send ClientHello */
+void cs_dtls_receive (CsPeer *peer, const guint8 *buf, gsize len);
+void cs_dtls_clear (CsPeer *peer);
+
+/* srtp.c */
+gboolean cs_srtp_setup (CsPeer *peer, SSL *ssl, gboolean server);
+void cs_srtp_clear (CsPeer *peer);
+int cs_srtp_protect_rtcp_and_send (CsPeer *peer, guint8 *buf, int len);
+
+/* negotiate.c: offer in, answer out (worker thread) */
+void cs_negotiate_offer (CsPeer *peer, guint64 tag, const char *sdp);
+
+/* forward.c: hot path */
+typedef struct {
+  guint16 seq;                     /* publisher's numbering */
+  guint32 ts;
+  guint8 marker;
+  guint8 audio_level;              /* 0xff: none */
+  guint8 video_orientation;        /* 0xff: none */
+  const guint8 *payload;
+  gsize len;
+} CsPacketView;
+void cs_forward_receive (CsPeer *peer, guint8 *buf, gsize len);
+gsize cs_forward_build (CsOutStream *out, const CsPacketView *v, gboolean as_rtx, gint64 now, guint8 *p);
+void cs_forward_resend (CsOutStream *out, const CsRingSlot *slot);
+
+/* feedback.c: RTCP in and out */
+void cs_feedback_receive (CsPeer *peer, const guint8 *buf, gsize len);
+void cs_feedback_request_keyframe (CsInStream *in, gboolean force);
+void cs_feedback_tick (CsPeer *peer, gboolean each_second);
+void cs_feedback_record_twcc (CsPeer *peer, guint16 seq, gint64 now_us);
+void cs_feedback_nack_upstream (CsInStream *in, guint16 first_missing, guint16 count);
+void cs_feedback_update_rx_stats (CsInStream *in, guint16 seq, guint32 ts, gint64 now_us);

@@ -1,0 +1,108 @@
+/* media.h — the SFU core: the one public header of media/.
+ *
+ * Threading: every cs_media_* function below is called from the main
+ * thread (the one running the GMainContext passed in CsMediaConfig). The
+ * work happens on media worker threads; results come back through the
+ * CsMediaEvents callbacks, always invoked on the main context, in the order
+ * the worker produced them.
+ *
+ * Pure codecs (RTP, RTCP, SDP) have their own headers in this folder
+ * (rtp.h, rtcp.h, sdp.h) and are usable by tests and tools directly.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define CS_MEDIA_ERROR (cs_media_error_quark ())
+GQuark cs_media_error_quark (void);
+
+typedef enum {
+  CS_MEDIA_ERROR_INVALID_SDP,      /* offer could not be parsed */
+  CS_MEDIA_ERROR_UNSUPPORTED_SDP,  /* parsed, but we cannot answer it (no BUNDLE, no rtcp-mux, no usable codec ...) */
+  CS_MEDIA_ERROR_NO_PEER,          /* unknown participant id */
+  CS_MEDIA_ERROR_ICE,              /* libnice refused something */
+  CS_MEDIA_ERROR_INTERNAL,
+} CsMediaError;
+
+typedef enum {
+  CS_MEDIA_KIND_AUDIO,
+  CS_MEDIA_KIND_VIDEO,
+} CsMediaKind;
+
+typedef enum {
+  CS_PEER_STATE_NEW,
+  CS_PEER_STATE_CONNECTING,
+  CS_PEER_STATE_CONNECTED,    /* ICE ready and DTLS-SRTP keys installed */
+  CS_PEER_STATE_FAILED,       /* ICE failed, DTLS failed or fingerprint mismatch */
+  CS_PEER_STATE_CLOSED,
+} CsPeerState;
+
+const char *cs_media_kind_to_string (CsMediaKind kind);
+const char *cs_peer_state_to_string (CsPeerState state);
+
+typedef struct {
+  GMainContext *main_context;  /* where events are delivered; (transfer none) */
+  guint n_workers;             /* 0: one per online CPU */
+  const char *bind_address;    /* local address for ICE host candidates, e.g. "127.0.0.1"; NULL: all */
+  guint16 port_min;            /* UDP port range for ICE; 0,0: any */
+  guint16 port_max;
+  guint32 max_video_bitrate;   /* bit/s announced to publishers in REMB */
+  const char *stun_server;     /* "host:port" or NULL */
+} CsMediaConfig;
+
+/* One track as seen in an answer. All strings (transfer none), valid only
+ * during the callback. */
+typedef struct {
+  const char *mid;             /* the m-line in this peer's SDP */
+  const char *track_id;        /* "<participant>:<publisher mid>"; stable id of the source track */
+  const char *participant_id;  /* who publishes it */
+  CsMediaKind kind;
+} CsMediaStream;
+
+typedef struct {
+  /* Answer to cs_media_peer_offer(). On failure @sdp is NULL and @error set
+   * (domain CS_MEDIA_ERROR). @published: tracks this peer sends us;
+   * @subscribed: remote tracks bound to this peer's recvonly m-lines. */
+  void (*answer) (gpointer user_data, const char *peer_id, guint64 tag,
+                  const char *sdp,
+                  const CsMediaStream *published, guint n_published,
+                  const CsMediaStream *subscribed, guint n_subscribed,
+                  const GError *error);
+  /* A local ICE candidate ("candidate:..." attribute value, no "a=") for
+   * m-line index 0 / the first BUNDLE mid @mid; @candidate NULL means
+   * end-of-candidates. */
+  void (*candidate) (gpointer user_data, const char *peer_id,
+                     const char *mid, const char *candidate);
+  void (*state) (gpointer user_data, const char *peer_id, CsPeerState state);
+} CsMediaEvents;
+
+typedef struct _CsMedia CsMedia;
+
+/* Starts the worker threads and creates the DTLS certificate. */
+CsMedia *cs_media_new (const CsMediaConfig *config, const CsMediaEvents *events,
+                       gpointer user_data, GError **error);
+void cs_media_free (CsMedia *media);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsMedia, cs_media_free)
+
+/* "sha-256 AB:CD:..." of the DTLS certificate; (transfer none). */
+const char *cs_media_get_fingerprint (CsMedia *media);
+
+/* Creates a peer in @room_id (rooms are created on first use and pinned
+ * to one worker). @peer_id must be unique in the process. */
+void cs_media_peer_add (CsMedia *media, const char *room_id, const char *peer_id);
+/* Feeds a remote SDP offer; the answer arrives via events->answer with @tag. */
+void cs_media_peer_offer (CsMedia *media, const char *peer_id, guint64 tag, const char *sdp);
+/* A remote trickle candidate ("candidate:..." with or without "a="), or
+ * NULL / "" for end-of-candidates. Unusable candidates (TCP, mDNS, other
+ * components) are ignored. */
+void cs_media_peer_candidate (CsMedia *media, const char *peer_id, const char *candidate);
+/* Removes the peer and its tracks; other peers' subscriptions to it end. */
+void cs_media_peer_remove (CsMedia *media, const char *peer_id);
+
+/* Appends Prometheus text-format metrics (packets, bytes, drops, NACKs,
+ * PLIs, rooms, peers, per-worker load). Lock-free reads of worker counters. */
+void cs_media_append_metrics (CsMedia *media, GString *out);
+
+G_END_DECLS

@@ -1,0 +1,90 @@
+/* worker.c — one media worker: a thread running its own GMainContext.
+ * Rooms pinned here are touched by this thread only, so forwarding needs
+ * no locks. */
+#include "internal.h"
+
+#define TICK_MS 50
+
+static gboolean
+worker_tick (gpointer data)
+{
+  CsWorker *w = data;
+  gboolean each_second = (++w->tick_count % (1000 / TICK_MS)) == 0;
+  GHashTableIter it;
+  gpointer v;
+  g_hash_table_iter_init (&it, w->peers);
+  while (g_hash_table_iter_next (&it, NULL, &v))
+    cs_feedback_tick (v, each_second);
+  return G_SOURCE_CONTINUE;
+}
+
+static gpointer
+worker_main (gpointer data)
+{
+  CsWorker *w = data;
+  g_main_context_push_thread_default (w->context);
+  g_main_loop_run (w->loop);
+  g_main_context_pop_thread_default (w->context);
+  return NULL;
+}
+
+CsWorker *
+cs_worker_new (CsMedia *media, guint index, GError **error)
+{
+  CsWorker *w = g_new0 (CsWorker, 1);
+  w->media = media;
+  w->index = index;
+  w->context = g_main_context_new ();
+  w->loop = g_main_loop_new (w->context, FALSE);
+  w->box = cs_mailbox_new (w->context);
+  w->rooms = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) cs_room_free);
+  w->peers = g_hash_table_new (g_str_hash, g_str_equal);
+  w->tick = g_timeout_source_new (TICK_MS);
+  g_source_set_callback (w->tick, worker_tick, w, NULL);
+  g_source_attach (w->tick, w->context);
+  char name[16];
+  g_snprintf (name, sizeof name, "cs-media-%u", index);
+  w->thread = g_thread_try_new (name, worker_main, w, error);
+  if (!w->thread) {
+    cs_worker_free (w);
+    return NULL;
+  }
+  return w;
+}
+
+void
+cs_worker_post (CsWorker *worker, CsMailboxFunc func, gpointer data, GDestroyNotify destroy)
+{
+  cs_mailbox_post (worker->box, func, data, destroy);
+}
+
+static void
+worker_shutdown (gpointer data)
+{
+  CsWorker *w = data;
+  /* Peers (and their NiceAgents) die on the thread that owns their context. */
+  g_hash_table_remove_all (w->peers);
+  g_hash_table_remove_all (w->rooms);
+  g_main_loop_quit (w->loop);
+}
+
+void
+cs_worker_free (CsWorker *w)
+{
+  if (!w)
+    return;
+  if (w->thread) {
+    cs_worker_post (w, worker_shutdown, w, NULL);
+    g_thread_join (w->thread);
+  } else {
+    worker_shutdown (w);
+  }
+  g_source_destroy (w->tick);
+  g_source_unref (w->tick);
+  cs_mailbox_free (w->box);
+  g_hash_table_unref (w->peers);
+  g_hash_table_unref (w->rooms);
+  g_main_loop_unref (w->loop);
+  g_main_context_unref (w->context);
+  g_free (w);
+}

@@ -1,0 +1,41 @@
+#!/bin/bash
+# Installs, builds and starts Consilium locally, then prints the URL to open.
+#   ./run.sh            start on https://127.0.0.1:8443/
+#   CS_PORT=9443 ./run.sh
+# Stop with Ctrl-C (everything started here is stopped with it).
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$PWD
+PORT=${CS_PORT:-8443}
+
+./scripts/deps.sh
+[ -f build/build.ninja ] || meson setup build >/dev/null
+ninja -C build >/dev/null
+./scripts/tls.sh var/tls
+
+CONF=var/consilium.conf
+if [ ! -f "$CONF" ]; then
+  secret=$(openssl rand -hex 32)
+  sed -e "s|@ROOT@|$ROOT|g" -e "s|@SECRET@|$secret|" -e "s|@PORT@|$PORT|" \
+    server/consilium.conf.in > "$CONF"
+  chmod 600 "$CONF"
+  echo "run: wrote $CONF"
+fi
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+./build/server/consiliumd --config "$CONF" &
+pids+=($!)
+sleep 1
+kill -0 "${pids[0]}" || { echo "consiliumd did not start"; exit 1; }
+
+port=$(sed -n 's/^port=//p' "$CONF" | head -1)
+mint() { ./build/server/consiliumd --config "$CONF" --mint-token --room demo --user "$1" --name "$2" --role "$3" --ttl 43200; }
+echo
+echo "Consilium is running. Open (accept the self-signed certificate):"
+echo "  doctor:  https://127.0.0.1:$port/?token=$(mint doctor1 'Dr Demo' doctor)"
+echo "  patient: https://127.0.0.1:$port/?token=$(mint patient1 'Patient Demo' patient)"
+echo "Press Ctrl-C to stop."
+wait "${pids[0]}"

@@ -1,0 +1,216 @@
+/* config.c — reads and checks consiliumd.conf. Every error names the file,
+ * the [section] and the key, so a typo is fixed without reading code. */
+#include "server/config.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+/* Shorter secrets make room tokens guessable offline. */
+#define MIN_SECRET_BYTES 16
+
+typedef struct {
+  GKeyFile *kf;
+  const char *path;
+  char *dir;                    /* folder of the file, for relative paths */
+} Reader;
+
+static const char *const server_keys[] = {
+  "listen_address", "port", "tls_cert", "tls_key", "web_root", "log_format", NULL,
+};
+static const char *const auth_keys[] = { "token_secret", NULL };
+static const char *const media_keys[] = {
+  "workers", "bind_address", "port_min", "port_max", "max_video_bitrate",
+  "max_participants", "stun_server", NULL,
+};
+
+static gboolean
+fail (const Reader *r, GError **error, const char *group, const char *key,
+      const char *fmt, ...) G_GNUC_PRINTF (5, 6);
+
+static gboolean
+fail (const Reader *r, GError **error, const char *group, const char *key, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "%s: [%s] %s: %s",
+               r->path, group, key, msg);
+  return FALSE;
+}
+
+/* Other modules own other sections; ours must not carry unknown keys, as
+ * those are almost always typos that would silently fall back to defaults. */
+static gboolean
+check_keys (const Reader *r, const char *group, const char *const *known, GError **error)
+{
+  if (!g_key_file_has_group (r->kf, group))
+    return TRUE;
+  g_auto (GStrv) keys = g_key_file_get_keys (r->kf, group, NULL, NULL);
+  for (guint i = 0; keys && keys[i]; i++)
+    if (!g_strv_contains (known, keys[i]))
+      return fail (r, error, group, keys[i], "unknown key");
+  return TRUE;
+}
+
+/* A string value, or @def when the key is absent. Empty counts as absent
+ * for optional keys. */
+static gboolean
+get_string (const Reader *r, const char *group, const char *key, const char *def,
+            gboolean required, char **out, GError **error)
+{
+  g_autofree char *v = g_key_file_get_string (r->kf, group, key, NULL);
+  if (v)
+    g_strstrip (v);
+  if (!v || !*v) {
+    if (required)
+      return fail (r, error, group, key, "missing (required)");
+    *out = g_strdup (def);
+    return TRUE;
+  }
+  *out = g_steal_pointer (&v);
+  return TRUE;
+}
+
+static gboolean
+get_path (const Reader *r, const char *group, const char *key, char **out, GError **error)
+{
+  g_autofree char *v = NULL;
+  if (!get_string (r, group, key, NULL, TRUE, &v, error))
+    return FALSE;
+  *out = g_path_is_absolute (v) ? g_steal_pointer (&v) : g_build_filename (r->dir, v, NULL);
+  return TRUE;
+}
+
+static gboolean
+get_uint (const Reader *r, const char *group, const char *key, guint64 def, guint64 max,
+          guint64 *out, GError **error)
+{
+  g_autofree char *v = g_key_file_get_string (r->kf, group, key, NULL);
+  if (v)
+    g_strstrip (v);
+  if (!v || !*v) {
+    *out = def;
+    return TRUE;
+  }
+  g_autoptr (GError) e = NULL;
+  if (!g_ascii_string_to_unsigned (v, 10, 0, max, out, &e))
+    return fail (r, error, group, key, "\"%s\" is not an integer 0..%" G_GUINT64_FORMAT, v, max);
+  return TRUE;
+}
+
+static gboolean
+load_server (const Reader *r, CsServerConfig *c, GError **error)
+{
+  const char *g = "server";
+  guint64 port;
+  g_autofree char *log_format = NULL;
+  if (!check_keys (r, g, server_keys, error) ||
+      !get_string (r, g, "listen_address", "127.0.0.1", FALSE, &c->listen_address, error) ||
+      !get_uint (r, g, "port", 8443, G_MAXUINT16, &port, error) ||
+      !get_path (r, g, "tls_cert", &c->tls_cert, error) ||
+      !get_path (r, g, "tls_key", &c->tls_key, error) ||
+      !get_path (r, g, "web_root", &c->web_root, error) ||
+      !get_string (r, g, "log_format", "text", FALSE, &log_format, error))
+    return FALSE;
+  c->port = (guint16) port;
+  if (strcmp (log_format, "text") == 0)
+    c->log_format = CS_LOG_FORMAT_TEXT;
+  else if (strcmp (log_format, "json") == 0)
+    c->log_format = CS_LOG_FORMAT_JSON;
+  else
+    return fail (r, error, g, "log_format", "\"%s\" is neither \"text\" nor \"json\"", log_format);
+  return TRUE;
+}
+
+static gboolean
+load_auth (const Reader *r, CsServerConfig *c, GError **error)
+{
+  const char *g = "auth";
+  g_autofree char *hex = NULL;
+  if (!check_keys (r, g, auth_keys, error) ||
+      !get_string (r, g, "token_secret", NULL, TRUE, &hex, error))
+    return FALSE;
+  gsize n = strlen (hex);
+  if (n % 2 != 0)
+    return fail (r, error, g, "token_secret", "not hexadecimal (odd length)");
+  if (n / 2 < MIN_SECRET_BYTES)
+    return fail (r, error, g, "token_secret",
+                 "too short: %" G_GSIZE_FORMAT " bytes, at least %d needed "
+                 "(openssl rand -hex 32)", n / 2, MIN_SECRET_BYTES);
+  g_autofree guint8 *secret = g_malloc (n / 2);
+  for (gsize i = 0; i < n / 2; i++) {
+    int hi = g_ascii_xdigit_value (hex[2 * i]), lo = g_ascii_xdigit_value (hex[2 * i + 1]);
+    if (hi < 0 || lo < 0)
+      return fail (r, error, g, "token_secret", "not hexadecimal");
+    secret[i] = (guint8) (hi << 4 | lo);
+  }
+  c->token_secret = g_bytes_new_take (g_steal_pointer (&secret), n / 2);
+  return TRUE;
+}
+
+static gboolean
+load_media (const Reader *r, CsServerConfig *c, GError **error)
+{
+  const char *g = "media";
+  guint64 workers, port_min, port_max, bitrate, max_participants;
+  if (!check_keys (r, g, media_keys, error) ||
+      !get_uint (r, g, "workers", 0, 1024, &workers, error) ||
+      !get_string (r, g, "bind_address", NULL, FALSE, &c->bind_address, error) ||
+      !get_uint (r, g, "port_min", 0, G_MAXUINT16, &port_min, error) ||
+      !get_uint (r, g, "port_max", 0, G_MAXUINT16, &port_max, error) ||
+      !get_uint (r, g, "max_video_bitrate", 2500000, G_MAXUINT32, &bitrate, error) ||
+      !get_uint (r, g, "max_participants", 16, 1024, &max_participants, error) ||
+      !get_string (r, g, "stun_server", NULL, FALSE, &c->stun_server, error))
+    return FALSE;
+  if ((port_min == 0) != (port_max == 0) || port_min > port_max)
+    return fail (r, error, g, "port_min", "port_min..port_max must be a range (or both 0)");
+  if (max_participants == 0)
+    return fail (r, error, g, "max_participants", "must be at least 1");
+  if (bitrate < 30000)
+    return fail (r, error, g, "max_video_bitrate", "below 30000 bit/s no video is usable");
+  if (c->stun_server && !strchr (c->stun_server, ':'))
+    return fail (r, error, g, "stun_server", "\"%s\" is not host:port", c->stun_server);
+  c->workers = (guint) workers;
+  c->port_min = (guint16) port_min;
+  c->port_max = (guint16) port_max;
+  c->max_video_bitrate = (guint32) bitrate;
+  c->max_participants = (guint) max_participants;
+  return TRUE;
+}
+
+gboolean
+cs_server_config_load (CsServerConfig *config, const char *path, GError **error)
+{
+  g_return_val_if_fail (config != NULL && path != NULL, FALSE);
+  g_autoptr (GKeyFile) kf = g_key_file_new ();
+  g_autoptr (GError) e = NULL;
+  if (!g_key_file_load_from_file (kf, path, G_KEY_FILE_NONE, &e)) {
+    g_set_error (error, e->domain, e->code, "%s: %s", path, e->message);
+    return FALSE;
+  }
+  g_autofree char *abs = g_canonicalize_filename (path, NULL);
+  Reader r = { kf, path, g_path_get_dirname (abs) };
+  gboolean ok = load_server (&r, config, error) && load_auth (&r, config, error) &&
+                load_media (&r, config, error);
+  g_free (r.dir);
+  if (!ok)
+    cs_server_config_clear (config);
+  return ok;
+}
+
+void
+cs_server_config_clear (CsServerConfig *c)
+{
+  if (!c)
+    return;
+  g_free (c->listen_address);
+  g_free (c->tls_cert);
+  g_free (c->tls_key);
+  g_free (c->web_root);
+  if (c->token_secret)
+    g_bytes_unref (c->token_secret);
+  g_free (c->bind_address);
+  g_free (c->stun_server);
+  memset (c, 0, sizeof *c);
+}

@@ -1,0 +1,40 @@
+/* config.h — consiliumd's configuration file (GKeyFile), see
+ * docs/config.md. Private header of server/. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  CS_LOG_FORMAT_TEXT,
+  CS_LOG_FORMAT_JSON,
+} CsLogFormat;
+
+typedef struct {
+  /* [server] */
+  char *listen_address;
+  guint16 port;
+  char *tls_cert;               /* absolute paths: relative ones are */
+  char *tls_key;                /* resolved against the file's folder */
+  char *web_root;
+  CsLogFormat log_format;
+  /* [auth] */
+  GBytes *token_secret;
+  /* [media] */
+  guint workers;
+  char *bind_address;           /* NULL: all addresses */
+  guint16 port_min;
+  guint16 port_max;
+  guint32 max_video_bitrate;
+  guint max_participants;
+  char *stun_server;            /* "host:port" or NULL */
+} CsServerConfig;
+
+/* Loads @path into @config (which must be zeroed). On failure @config is
+ * left cleared and @error names the file, section and key. */
+gboolean cs_server_config_load (CsServerConfig *config, const char *path, GError **error);
+void cs_server_config_clear (CsServerConfig *config);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CsServerConfig, cs_server_config_clear)
+
+G_END_DECLS

@@ -1,0 +1,269 @@
+/* main.c — consiliumd: reads the configuration, starts the signaling front
+ * and the media engine on one GLib main loop, and stops both cleanly on
+ * SIGINT/SIGTERM. Also mints room tokens (--mint-token) for run.sh and
+ * operators. */
+#include "server/config.h"
+#include "signaling/signaling.h"
+
+#include <glib-unix.h>
+#include <jansson.h>
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DEFAULT_TTL 3600
+
+/* Process-wide state lives here and only here. */
+typedef struct {
+  CsServerConfig config;
+  GMainLoop *loop;
+  CsSignaling *signaling;
+  CsMedia *media;
+  guint sigint_id;
+  guint sigterm_id;
+} CsServer;
+
+/* Read by the log writer, which GLib allows to be installed only once:
+ * text until the configuration says otherwise. */
+static CsLogFormat log_format = CS_LOG_FORMAT_TEXT;
+
+static const char *
+level_name (GLogLevelFlags level)
+{
+  switch (level & G_LOG_LEVEL_MASK) {
+  case G_LOG_LEVEL_ERROR:
+    return "error";
+  case G_LOG_LEVEL_CRITICAL:
+    return "critical";
+  case G_LOG_LEVEL_WARNING:
+    return "warning";
+  case G_LOG_LEVEL_MESSAGE:
+    return "message";
+  case G_LOG_LEVEL_INFO:
+    return "info";
+  default:
+    return "debug";
+  }
+}
+
+/* Fields worth printing besides the message; CODE_* and GLib internals are
+ * noise in production logs. */
+static gboolean
+field_is_context (const char *key)
+{
+  return strcmp (key, "MESSAGE") != 0 && strcmp (key, "PRIORITY") != 0 &&
+         strcmp (key, "GLIB_DOMAIN") != 0 && strcmp (key, "GLIB_OLD_LOG_API") != 0 &&
+         !g_str_has_prefix (key, "CODE_");
+}
+
+static GLogWriterOutput
+log_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
+{
+  const char *domain = NULL, *message = NULL;
+  for (gsize i = 0; i < n_fields; i++) {
+    if (strcmp (fields[i].key, "GLIB_DOMAIN") == 0)
+      domain = fields[i].value;
+    else if (strcmp (fields[i].key, "MESSAGE") == 0)
+      message = fields[i].value;
+  }
+  /* Honour G_MESSAGES_DEBUG for debug output; info and above always go out. */
+  if ((level & G_LOG_LEVEL_DEBUG) && g_log_writer_default_would_drop (level, domain))
+    return G_LOG_WRITER_HANDLED;
+
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *ts = g_date_time_format_iso8601 (now);
+  g_autofree char *line = NULL;
+
+  if (log_format == CS_LOG_FORMAT_JSON) {
+    json_t *obj = json_pack ("{s:s, s:s, s:s?, s:s?}", "ts", ts, "level", level_name (level),
+                             "domain", domain, "message", message);
+    for (gsize i = 0; i < n_fields; i++) {
+      if (fields[i].length != -1 || !field_is_context (fields[i].key) || !*(const char *) fields[i].value)
+        continue;
+      g_autofree char *key = g_ascii_strdown (fields[i].key, -1);
+      json_object_set_new (obj, key, json_string (fields[i].value));
+    }
+    char *s = json_dumps (obj, JSON_COMPACT);
+    json_decref (obj);
+    line = g_strdup (s);
+    free (s);
+  } else {
+    GString *s = g_string_new (NULL);
+    g_string_append_printf (s, "%s %s %s: %s", ts, level_name (level), domain ? domain : "-",
+                            message ? message : "");
+    for (gsize i = 0; i < n_fields; i++) {
+      if (fields[i].length != -1 || !field_is_context (fields[i].key) || !*(const char *) fields[i].value)
+        continue;
+      g_autofree char *key = g_ascii_strdown (fields[i].key, -1);
+      g_string_append_printf (s, " %s=%s", key, (const char *) fields[i].value);
+    }
+    line = g_string_free (s, FALSE);
+  }
+  fprintf (stderr, "%s\n", line);
+  fflush (stderr);
+  return G_LOG_WRITER_HANDLED;
+}
+
+static gboolean
+on_signal (gpointer user_data)
+{
+  CsServer *server = user_data;
+  g_message ("shutting down");
+  g_main_loop_quit (server->loop);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+append_media_metrics (GString *out, gpointer user_data)
+{
+  CsServer *server = user_data;
+  if (server->media)
+    cs_media_append_metrics (server->media, out);
+}
+
+static int
+mint_token (const CsServerConfig *config, const char *room, const char *user, const char *name,
+            const char *role, gint64 ttl)
+{
+  if (!room || !user || !name || !role) {
+    g_printerr ("consiliumd: --mint-token needs --room, --user, --name and --role\n");
+    return 2;
+  }
+  if (ttl <= 0) {
+    g_printerr ("consiliumd: --ttl must be a positive number of seconds\n");
+    return 2;
+  }
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  CsTokenClaims claims = {
+    .room = (char *) room, .user = (char *) user, .name = (char *) name,
+    .role = (char *) role, .exp = now + ttl, .iat = now,
+  };
+  gsize len;
+  const guint8 *secret = g_bytes_get_data (config->token_secret, &len);
+  g_autofree char *token = cs_token_sign (secret, len, &claims);
+  if (!token) {
+    g_printerr ("consiliumd: invalid claims: --room must be 1-64 of [A-Za-z0-9_.-], "
+                "--user 1-64 and --name 1-128 characters of UTF-8 text, --role one of "
+                "patient, doctor, specialist, clinic, guest, observer\n");
+    return 2;
+  }
+  printf ("%s\n", token);
+  return 0;
+}
+
+static void
+server_clear (CsServer *server)
+{
+  if (server->sigint_id)
+    g_source_remove (server->sigint_id);
+  if (server->sigterm_id)
+    g_source_remove (server->sigterm_id);
+  /* Signaling first: its sessions still remove their peers from media. */
+  g_clear_pointer (&server->signaling, cs_signaling_free);
+  g_clear_pointer (&server->media, cs_media_free);
+  g_clear_pointer (&server->loop, g_main_loop_unref);
+  cs_server_config_clear (&server->config);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CsServer, server_clear)
+
+static gboolean
+server_start (CsServer *server, GError **error)
+{
+  const CsServerConfig *c = &server->config;
+  server->loop = g_main_loop_new (NULL, FALSE);
+
+  g_autofree char *stun_url = c->stun_server ? g_strconcat ("stun:", c->stun_server, NULL) : NULL;
+  const char *ice_urls[] = { stun_url, NULL };
+  gsize secret_len;
+  const guint8 *secret = g_bytes_get_data (c->token_secret, &secret_len);
+  CsSignalingConfig sc = {
+    .loop = server->loop,
+    .listen_address = c->listen_address,
+    .port = c->port,
+    .tls_cert = c->tls_cert,
+    .tls_key = c->tls_key,
+    .web_root = c->web_root,
+    .token_secret = secret,
+    .token_secret_len = secret_len,
+    .max_participants = c->max_participants,
+    .ice_urls = ice_urls,
+  };
+  server->signaling = cs_signaling_new (&sc, error);
+  if (!server->signaling)
+    return FALSE;
+
+  CsMediaConfig mc = {
+    .main_context = g_main_loop_get_context (server->loop),
+    .n_workers = c->workers,
+    .bind_address = c->bind_address,
+    .port_min = c->port_min,
+    .port_max = c->port_max,
+    .max_video_bitrate = c->max_video_bitrate,
+    .stun_server = c->stun_server,
+  };
+  server->media = cs_media_new (&mc, cs_signaling_media_events (), server->signaling, error);
+  if (!server->media)
+    return FALSE;
+  cs_signaling_set_media (server->signaling, server->media);
+  cs_signaling_set_metrics_func (server->signaling, append_media_metrics, server);
+
+  server->sigint_id = g_unix_signal_add (SIGINT, on_signal, server);
+  server->sigterm_id = g_unix_signal_add (SIGTERM, on_signal, server);
+  return TRUE;
+}
+
+int
+main (int argc, char **argv)
+{
+  setlocale (LC_ALL, "");
+  g_autofree char *config_path = NULL, *room = NULL, *user = NULL, *name = NULL, *role = NULL;
+  gboolean mint = FALSE;
+  gint64 ttl = DEFAULT_TTL;
+  const GOptionEntry entries[] = {
+    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path, "Configuration file", "FILE" },
+    { "mint-token", 0, 0, G_OPTION_ARG_NONE, &mint, "Print a room token and exit", NULL },
+    { "room", 0, 0, G_OPTION_ARG_STRING, &room, "Room of the token", "ROOM" },
+    { "user", 0, 0, G_OPTION_ARG_STRING, &user, "User id of the token (sub)", "USER" },
+    { "name", 0, 0, G_OPTION_ARG_STRING, &name, "Display name of the token", "NAME" },
+    { "role", 0, 0, G_OPTION_ARG_STRING, &role,
+      "patient, doctor, specialist, clinic, guest or observer", "ROLE" },
+    { "ttl", 0, 0, G_OPTION_ARG_INT64, &ttl, "Token lifetime in seconds (default 3600)", "SECONDS" },
+    G_OPTION_ENTRY_NULL
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("- Consilium teleconsultation server");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_autoptr (GError) error = NULL;
+  if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
+    g_printerr ("consiliumd: %s\n", error->message);
+    return 2;
+  }
+  if (!config_path) {
+    g_printerr ("consiliumd: --config FILE is required\n");
+    return 2;
+  }
+
+  g_auto (CsServer) server = { 0 };
+  if (!cs_server_config_load (&server.config, config_path, &error)) {
+    g_printerr ("consiliumd: %s\n", error->message);
+    return 2;
+  }
+  if (mint)
+    return mint_token (&server.config, room, user, name, role, ttl);
+
+  log_format = server.config.log_format;
+  g_log_set_writer_func (log_writer, NULL, NULL);
+
+  if (!server_start (&server, &error)) {
+    g_printerr ("consiliumd: %s\n", error->message);
+    return 1;
+  }
+  const char *addr = server.config.listen_address;
+  gboolean v6 = strchr (addr, ':') != NULL;
+  printf ("consiliumd: listening on https://%s%s%s:%u/\n", v6 ? "[" : "", addr, v6 ? "]" : "",
+          cs_signaling_get_port (server.signaling));
+  fflush (stdout);
+
+  g_main_loop_run (server.loop);
+  return 0;
+}
