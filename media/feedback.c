@@ -9,6 +9,7 @@
 #define REMB_FLOOR 150000
 #define REMB_FRESH_US (5 * G_USEC_PER_SEC)
 #define NACK_MAX_GAP 64
+#define LOSSY_FRACTION 13   /* 5% of 256 */
 
 static void
 send_rtcp (CsPeer *peer, guint8 *buf, int len)
@@ -150,8 +151,11 @@ fill_report (CsInStream *in, CsRtcpReportBlock *b, gint64 now)
 }
 
 /* What to ask of a publisher's video: the configured cap, lowered to the
- * weakest subscriber's receive estimate (no simulcast yet: one bitrate
- * must serve everyone). */
+ * receive estimate of a subscriber that is losing packets. Healthy
+ * subscribers' estimates are ignored: a receive-side estimate only grows
+ * ~8%/s from what arrives, so following it would hold every call at a few
+ * hundred kbit/s. (With one encoding per publisher, a struggling
+ * subscriber still lowers everyone's quality; simulcast will fix that.) */
 static guint64
 remb_for (CsPeer *pub, gint64 now)
 {
@@ -161,8 +165,9 @@ remb_for (CsPeer *pub, gint64 now)
     if (!in->active || in->kind != CS_MEDIA_KIND_VIDEO)
       continue;
     for (guint s = 0; s < in->subscribers->len; s++) {
-      CsPeer *sub = ((CsOutStream *) g_ptr_array_index (in->subscribers, s))->peer;
-      if (sub->remb_bitrate && now - sub->remb_us < REMB_FRESH_US)
+      CsOutStream *out = g_ptr_array_index (in->subscribers, s);
+      CsPeer *sub = out->peer;
+      if (out->fraction_lost >= LOSSY_FRACTION && sub->remb_bitrate && now - sub->remb_us < REMB_FRESH_US)
         rate = MIN (rate, MAX (sub->remb_bitrate, REMB_FLOOR));
     }
   }

@@ -188,13 +188,16 @@ cs_negotiate_offer (CsPeer *peer, guint64 tag, const char *sdp)
     CsSdpAnswerMedia *a = &am[i];
     a->rejected = TRUE;
     a->codec = a->rtx = -1;
-    if (!is_media_kind (m, &kinds[i]) || m->port == 0 || !m->mid[0] || !in_bundle (offer, m->mid))
+    /* Firefox marks every m-line after the first a=bundle-only (port 0). */
+    if (!is_media_kind (m, &kinds[i]) || cs_sdp_media_is_rejected (m) || !m->mid[0] ||
+        !in_bundle (offer, m->mid))
       continue;
-    if (!m->rtcp_mux) {
+    /* Transport attributes matter on the m-line whose transport BUNDLE uses. */
+    if (!transport && !m->rtcp_mux) {
       fail (peer, tag, CS_MEDIA_ERROR_UNSUPPORTED_SDP, "m-line %u: a=rtcp-mux is required", i);
       return;
     }
-    if (!m->ice_ufrag[0] || !m->ice_pwd[0] || !m->fingerprint[0]) {
+    if (!transport && (!m->ice_ufrag[0] || !m->ice_pwd[0] || !m->fingerprint[0])) {
       fail (peer, tag, CS_MEDIA_ERROR_UNSUPPORTED_SDP,
             "m-line %u: ICE credentials and a DTLS fingerprint are required", i);
       return;

@@ -18,7 +18,7 @@
 #define RTCP_FIR_FCI_LEN 8
 #define RTCP_NACK_FCI_LEN 4
 #define RTCP_REMB_FCI_MIN 8        /* "REMB", num SSRC, exp + mantissa */
-#define RTCP_MAX_WORDS G_MAXUINT16 /* the length field counts words - 1 */
+#define RTCP_MAX_LEN ((G_MAXUINT16 + 1) * 4) /* the length field counts words - 1 */
 
 static inline guint16
 rd16 (const guint8 *p)
@@ -71,6 +71,20 @@ write_header (guint8 *p, gboolean padding, guint8 count, guint8 pt, gsize len)
   wr16 (p + 2, (guint16) (len / 4 - 1));
 }
 
+/* Length of the packet at @p (@len bytes, from its length field) without
+ * its padding, or -EINVAL when the padding count is 0 or eats into the
+ * header. */
+static gssize
+strip_padding (const guint8 *p, gsize len)
+{
+  if (!(p[0] & 0x20))
+    return (gssize) len;
+  guint8 pad = p[len - 1];
+  if (pad == 0 || pad > len - RTCP_HEADER_LEN)
+    return -EINVAL;
+  return (gssize) (len - pad);
+}
+
 int
 cs_rtcp_next (const guint8 *buf, gsize len, gsize *offset, CsRtcpPacket *pkt)
 {
@@ -89,14 +103,11 @@ cs_rtcp_next (const guint8 *buf, gsize len, gsize *offset, CsRtcpPacket *pkt)
   gsize plen = ((gsize) rd16 (p + 2) + 1) * 4;
   if (plen > len - off)
     return -EINVAL;
-  if (p[0] & 0x20) {
-    /* RFC 3550 allows padding only on the last packet of a compound, but
-     * libwebrtc pads transport-cc feedback wherever it sits: accept it
-     * anywhere as long as it stays within this packet's payload. */
-    guint8 pad = p[plen - 1];
-    if (pad == 0 || pad > plen - RTCP_HEADER_LEN)
-      return -EINVAL;
-  }
+  /* RFC 3550 allows padding only on the last packet of a compound, but
+   * libwebrtc pads transport-cc feedback wherever it sits: accept it
+   * anywhere as long as it stays within this packet. */
+  if (strip_padding (p, plen) < 0)
+    return -EINVAL;
 
   *pkt = (CsRtcpPacket) {
     .pt = p[1],
@@ -108,18 +119,14 @@ cs_rtcp_next (const guint8 *buf, gsize len, gsize *offset, CsRtcpPacket *pkt)
   return 1;
 }
 
-/* Length of @pkt without its trailing padding, or -EINVAL. */
+/* Length of @pkt without its trailing padding, or -EINVAL. Re-checked
+ * because callers may build a CsRtcpPacket themselves. */
 static gssize
 packet_content_len (const CsRtcpPacket *pkt)
 {
   if (pkt->data == NULL || pkt->len < RTCP_HEADER_LEN || pkt->len % 4 != 0)
     return -EINVAL;
-  if (!(pkt->data[0] & 0x20))
-    return (gssize) pkt->len;
-  guint8 pad = pkt->data[pkt->len - 1];
-  if (pad == 0 || pad > pkt->len - RTCP_HEADER_LEN)
-    return -EINVAL;
-  return (gssize) (pkt->len - pad);
+  return strip_padding (pkt->data, pkt->len);
 }
 
 static void
@@ -379,7 +386,8 @@ cs_rtcp_write_fir (guint8 *buf, gsize cap, guint32 sender_ssrc, guint32 media_ss
 }
 
 /* Orders sequence numbers by their signed distance from @anchor, so a list
- * straddling 65535 -> 0 sorts as one run. */
+ * straddling 65535 -> 0 sorts as one run. Any order would be correct (the
+ * key is a bijection); this one keeps the FCIs compact. */
 static inline guint16
 nack_key (guint16 seq, guint16 anchor)
 {
@@ -488,7 +496,7 @@ enum {
   TWCC_RESERVED = 3,
 };
 
-/* Greedy chunk encoder (the same policy as libwebrtc): statuses collect in
+/* Greedy chunk encoder, modelled on libwebrtc's: statuses collect in
  * a pending chunk that stays a run while they are all equal, a one-bit
  * vector (14 symbols) while no large delta appears, a two-bit vector
  * (7 symbols) otherwise. With @out NULL it only counts chunks, which lets
@@ -654,7 +662,7 @@ cs_rtcp_write_twcc (guint8 *buf, gsize cap, guint32 sender_ssrc, guint32 media_s
     chunker_add (&trial, sym);
     gsize d = sym == TWCC_SMALL_DELTA ? 1 : sym == TWCC_LARGE_DELTA ? 2 : 0;
     gsize len = pad4 (TWCC_HEADER_LEN + 2 * (gsize) chunker_total (&trial) + delta_bytes + d);
-    if (len > cap || len / 4 > RTCP_MAX_WORDS)
+    if (len > cap || len > RTCP_MAX_LEN)
       break;
     c = trial;
     delta_bytes += d;

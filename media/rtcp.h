@@ -117,8 +117,9 @@ typedef struct {
  * the first min(status_count, @max) packets, @arrival_us[i] with the
  * arrival time of @base_seq + i in µs (ref_time * 64000 plus the receive
  * deltas, i.e. in the sender's time base modulo 2^24 * 64 ms) or -1 when
- * not received. Returns the number of entries stored, -EINVAL when the
- * chunks, deltas or lengths are inconsistent. */
+ * not received (times are multiples of 250, so -1 is unambiguous; negative
+ * deltas may take them below 0). Returns the number of entries stored,
+ * -EINVAL when the chunks, deltas or lengths are inconsistent. */
 int cs_rtcp_parse_twcc (const CsRtcpFb *fb, CsRtcpTwcc *out, gint64 *arrival_us, guint max);
 
 G_END_DECLS

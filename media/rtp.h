@@ -37,6 +37,8 @@ int cs_rtp_parse (const guint8 *buf, gsize len, CsRtpHeader *out);
 /* Finds element @id (1..14 one-byte, 1..255 two-byte). Returns its length
  * (>= 0) and sets *@data, or -ENOENT. */
 int cs_rtp_ext_find (const CsRtpHeader *h, guint8 id, const guint8 **data);
+/* (Also -EINVAL when @id is out of range for the block's format, or an
+ * element before the match runs past the block.) */
 
 typedef struct {
   guint8 id;                /* 1..14 */

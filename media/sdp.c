@@ -669,6 +669,7 @@ parse_m_line (Parser *ps, Span v)
   if (s->n_media == CS_SDP_MAX_MEDIA)
     return fail (ps, CS_SDP_ERR_TOO_MANY, "more than %d m-lines", CS_SDP_MAX_MEDIA);
   CsSdpMedia *m = &s->media[s->n_media];
+  memset (m, 0, sizeof *m);
   guint64 port, count;
   Span kind = span_token (&v);
   Span port_s, count_s;
@@ -791,9 +792,13 @@ cs_sdp_parse (const char *sdp, gsize len, CsSdpSession *out, char *err, gsize er
   g_return_val_if_fail (sdp != NULL || len == 0, CS_SDP_ERR_SYNTAX);
   g_return_val_if_fail (out != NULL, CS_SDP_ERR_SYNTAX);
 
-  /* Parse into scratch space so @out is untouched on failure. */
+  /* Parse into scratch space so @out is untouched on failure. Only the
+   * parts in use are written (each media entry is cleared when its m= line
+   * starts): the whole structure is over 1.5 MB. */
   g_autofree Parser *ps = g_new0 (Parser, 1);
-  g_autofree CsSdpSession *s = g_new0 (CsSdpSession, 1);
+  g_autofree CsSdpSession *s = g_malloc (sizeof *s);
+  memset (s, 0, G_STRUCT_OFFSET (CsSdpSession, media));
+  s->n_media = 0;
   ps->s = s;
   ps->err = err;
   ps->err_len = err_len;
@@ -833,7 +838,9 @@ cs_sdp_parse (const char *sdp, gsize len, CsSdpSession *out, char *err, gsize er
   CsSdpResult r = finish (ps);
   if (r != CS_SDP_OK)
     return r;
-  memcpy (out, s, sizeof *s);
+  memcpy (out, s, G_STRUCT_OFFSET (CsSdpSession, media));
+  memcpy (out->media, s->media, s->n_media * sizeof s->media[0]);
+  out->n_media = s->n_media;
   return CS_SDP_OK;
 }
 

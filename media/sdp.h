@@ -99,7 +99,8 @@ typedef enum {
 
 /* Parses @sdp (@len bytes, need not be NUL-terminated; LF or CRLF). On
  * error writes a short human-readable reason ("line 7: bad a=rtpmap") into
- * @err. @out is large (~1 MB): allocate it on the heap. */
+ * @err. @out is large (~1 MB): allocate it on the heap. It is untouched on
+ * failure; on success, entries of @out->media past n_media are not written. */
 CsSdpResult cs_sdp_parse (const char *sdp, gsize len, CsSdpSession *out, char *err, gsize err_len);
 
 const char *cs_sdp_direction_to_string (CsSdpDirection dir);

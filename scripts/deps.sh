@@ -13,7 +13,7 @@ PKGS=(
   gstreamer1.0-plugins-bad gstreamer1.0-nice libgstreamer1.0-dev
   libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
   libopus-dev libvpx-dev
-  chromium firefox-esr
+  chromium firefox-esr fonts-wqy-microhei
   openssl ca-certificates curl xxd procps iproute2 util-linux
 )
 

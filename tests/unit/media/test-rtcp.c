@@ -6,6 +6,7 @@
 #include "media/rtp.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 static guint16

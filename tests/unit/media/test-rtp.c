@@ -47,8 +47,7 @@ static int
 parse_copy (const guint8 *pkt, gsize len, CsRtpHeader *h, guint8 **copy)
 {
   *copy = g_memdup2 (pkt, len);
-  int r = cs_rtp_parse (*copy, len, h);
-  return r;
+  return cs_rtp_parse (*copy, len, h);
 }
 
 /* ---- header ---- */
