@@ -15,8 +15,6 @@ typedef struct {
   gsize len;
 } Span;
 
-#define SPAN_LIT(s) ((Span) { (s), sizeof (s) - 1 })
-
 /* What the parser knows about a media section beyond CsSdpMedia. */
 enum {
   SEEN_UFRAG = 1 << 0,
@@ -805,7 +803,7 @@ cs_sdp_parse (const char *sdp, gsize len, CsSdpSession *out, char *err, gsize er
   ps->session.direction = CS_SDP_SENDRECV;
 
   gboolean has_version = FALSE;
-  const char *p = sdp, *end = sdp + len;
+  const char *p = sdp, *end = len ? sdp + len : sdp;   /* no NULL + 0 */
   while (p < end) {
     const char *nl = memchr (p, '\n', (gsize) (end - p));
     Span line = { p, nl ? (gsize) (nl - p) : (gsize) (end - p) };

@@ -241,9 +241,17 @@ conn_on_connect_timeout (gpointer user_data)
 }
 
 static void
+quiet_notice (void *arg, const char *message)
+{
+  /* libpq prints notices on stderr by default; they are debug material. */
+  g_debug ("postgres: %s", message);
+}
+
+static void
 conn_became_ready (Conn *c)
 {
   conn_clear_timer (c);
+  PQsetNoticeProcessor (c->pg, quiet_notice, NULL);
   if (PQsetnonblocking (c->pg, 1) != 0) {
     conn_down (c, PQerrorMessage (c->pg));
     return;

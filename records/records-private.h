@@ -29,13 +29,20 @@ GError *cs_pg_error_from_result (const PGresult *res);
 
 /* ---- the CsRecords handle ------------------------------------------------- */
 
+/* Reference-counted internally: every task holds a reference, so an
+ * operation still on an argon2 thread when cs_records_free() runs finds the
+ * handle alive (closed) and completes with G_IO_ERROR_CANCELLED. */
 struct _CsRecords {
+  gatomicrefcount ref;
+  gboolean closed;       /* cs_records_free() called: no new queries */
   CsRecordsConfig cfg;   /* own copy: strings owned */
   GMainContext *context;
   CsPool *pool;
   char *dummy_hash;      /* argon2 hash verified against when the email is
                           * unknown, so both paths cost the same */
 };
+
+void cs_records_unref (CsRecords *db);
 
 /* GTask glue (task.c). Tasks carry their CsRecords; a step receives the
  * task (transfer full: it must return on it or pass it on) and a result. */

@@ -133,6 +133,7 @@ cs_records_new (const CsRecordsConfig *cfg, GMainContext *context, GError **erro
     return NULL;
 
   CsRecords *db = g_new0 (CsRecords, 1);
+  g_atomic_ref_count_init (&db->ref);
   db->cfg = *cfg;
   db->cfg.conninfo = g_strdup (cfg->conninfo);
   db->cfg.owner_conninfo = g_strdup (cfg->owner_conninfo);
@@ -143,19 +144,29 @@ cs_records_new (const CsRecordsConfig *cfg, GMainContext *context, GError **erro
 }
 
 void
-cs_records_free (CsRecords *db)
+cs_records_unref (CsRecords *db)
 {
-  if (!db)
+  if (!g_atomic_ref_count_dec (&db->ref))
     return;
-  cs_pool_free (db->pool);
   cs_records_config_clear (&db->cfg);
   g_free (db->dummy_hash);
   g_main_context_unref (db->context);
   g_free (db);
 }
 
+void
+cs_records_free (CsRecords *db)
+{
+  if (!db)
+    return;
+  /* Closed first: steps woken by the pool's cancellations start nothing new. */
+  db->closed = TRUE;
+  g_clear_pointer (&db->pool, cs_pool_free);
+  cs_records_unref (db);
+}
+
 gboolean
 cs_records_is_available (CsRecords *db)
 {
-  return cs_pool_is_available (db->pool);
+  return db->pool && cs_pool_is_available (db->pool);
 }

@@ -20,7 +20,9 @@ cs_task_new (CsRecords *db, gpointer source_tag, GCancellable *cancellable,
   GTask *task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, source_tag);
   g_task_set_check_cancellable (task, TRUE);
-  g_object_set_qdata (G_OBJECT (task), db_quark (), db);
+  g_atomic_ref_count_inc (&db->ref);
+  g_object_set_qdata_full (G_OBJECT (task), db_quark (), db,
+                           (GDestroyNotify) cs_records_unref);
   return task;
 }
 
@@ -68,6 +70,12 @@ void
 cs_task_query_or (GTask *task, CsStep next, CsStepError on_error, const char *sql,
                   int n_params, const char *const *params)
 {
+  CsRecords *db = cs_task_db (task);
+  if (db->closed) {
+    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, "records closed");
+    g_object_unref (task);
+    return;
+  }
   StepCall *call = g_new0 (StepCall, 1);
   call->task = task;
   call->next = next;
@@ -157,6 +165,11 @@ cs_task_fail_audited (GTask *task, const CsAuditNote *note, GError *error)
                            note->object_type, note->object_id,
                            cs_id_param (patient, note->patient_id), note->result,
                            note->source, note->detail };
+  if (cs_task_db (task)->closed) {
+    g_task_return_error (task, error);
+    g_object_unref (task);
+    return;
+  }
   FailAudited *f = g_new0 (FailAudited, 1);
   f->task = task;
   f->error = error;

@@ -1,6 +1,7 @@
 /* fixture.c — see fixture.h. */
 #include "fixture.h"
 
+#include <errno.h>
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -14,7 +15,7 @@ static struct {
   char *dir;        /* cluster folder (inside a private temp dir) */
   char *parent;
   char *pg_sh;
-  char *argv_destroy[4];
+  char *argv_destroy[5];  /* NULL-terminated */
   guint n_dbs;
   gboolean running;
 } cluster;
@@ -56,13 +57,16 @@ cluster_destroy (void)
 static void
 on_fatal_signal (int sig)
 {
+  static const char msg[] = "# fixture: fatal signal, destroying the test cluster\n";
+  ssize_t unused = write (STDERR_FILENO, msg, sizeof msg - 1);
+  (void) unused;
   pid_t pid = fork ();
   if (pid == 0) {
     execv ("/bin/bash", cluster.argv_destroy);
     _exit (127);
   }
-  if (pid > 0)
-    waitpid (pid, NULL, 0);
+  while (pid > 0 && waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+    ;
   rmdir (cluster.parent);
   signal (sig, SIG_DFL);
   raise (sig);
@@ -99,7 +103,11 @@ cs_test_init (int *argc, char ***argv)
   cluster.argv_destroy[1] = cluster.pg_sh;
   cluster.argv_destroy[2] = "destroy";
   cluster.argv_destroy[3] = cluster.dir;
+  cluster.argv_destroy[4] = NULL;
 
+  /* An inherited SIG_IGN would make waitpid() fail and the clean-up race
+   * with our exit. */
+  signal (SIGCHLD, SIG_DFL);
   atexit (cluster_destroy);
   int sigs[] = { SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGTERM, SIGINT, SIGTRAP };
   for (gsize i = 0; i < G_N_ELEMENTS (sigs); i++)

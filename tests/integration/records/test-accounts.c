@@ -265,6 +265,30 @@ test_default_argon2_cost (CsTestDb *t, gconstpointer data)
   g_assert_true (g_str_has_prefix (h, "$argon2id$v=19$m=65536,t=3,p=1$"));
 }
 
+static void
+test_free_while_busy (CsTestDb *t, gconstpointer data)
+{
+  /* Registration starts on an argon2 thread, login in the pool: freeing
+   * the handle under both completes them with CANCELLED, nothing leaks. */
+  CsNewUser nu = { .email = "late@example.org", .password = CS_TEST_PASSWORD,
+                   .display_name = "Late" };
+  GAsyncResult *results[2] = { NULL, NULL };
+  CsTestDb a = { 0 }, b = { 0 };
+  cs_records_register_patient_async (t->db, &nu, NULL, NULL, cs_test_done, &a);
+  cs_records_login_async (t->db, "x@example.org", CS_TEST_PASSWORD, NULL, NULL, NULL,
+                          cs_test_done, &b);
+  g_clear_pointer (&t->db, cs_records_free);
+  results[0] = cs_test_wait (&a);
+  results[1] = cs_test_wait (&b);
+  g_autoptr (GError) e1 = NULL, e2 = NULL;
+  g_assert_null (cs_records_register_patient_finish (NULL, results[0], &e1));
+  g_assert_error (e1, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_null (cs_records_login_finish (NULL, results[1], &e2));
+  g_assert_error (e2, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_object_unref (results[0]);
+  g_object_unref (results[1]);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -279,5 +303,6 @@ main (int argc, char **argv)
   cs_test_add ("/records/accounts/reset-token-single-use", test_reset_token_single_use);
   cs_test_add ("/records/accounts/staff-created-by-admin-only", test_staff_created_by_admin_only);
   cs_test_add ("/records/accounts/default-argon2-cost", test_default_argon2_cost);
+  cs_test_add ("/records/accounts/free-while-busy", test_free_while_busy);
   return g_test_run ();
 }
