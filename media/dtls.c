@@ -12,9 +12,9 @@
 static int
 out_bio_write (BIO *bio, const char *data, int len)
 {
-  CsPeer *peer = BIO_get_data (bio);
-  if (peer && len > 0)
-    cs_peer_send (peer, (const guint8 *) data, len);
+  CsTransport *t = BIO_get_data (bio);
+  if (t && len > 0)
+    cs_transport_send (t, (const guint8 *) data, len);
   return len;
 }
 
@@ -55,57 +55,57 @@ out_bio_method (void)
   return method;
 }
 
-static void dtls_schedule_timer (CsPeer *peer);
+static void dtls_schedule_timer (CsTransport *t);
 
 static gboolean
 dtls_on_timer (gpointer data)
 {
-  CsPeer *peer = data;
-  g_clear_pointer (&peer->dtls_timer, g_source_unref);
-  if (peer->ssl && !peer->dtls_done) {
-    DTLSv1_handle_timeout (peer->ssl);
-    dtls_schedule_timer (peer);
+  CsTransport *t = data;
+  g_clear_pointer (&t->dtls_timer, g_source_unref);
+  if (t->ssl && !t->dtls_done) {
+    DTLSv1_handle_timeout (t->ssl);
+    dtls_schedule_timer (t);
   }
   return G_SOURCE_REMOVE;
 }
 
 static void
-dtls_schedule_timer (CsPeer *peer)
+dtls_schedule_timer (CsTransport *t)
 {
   struct timeval tv;
-  if (peer->dtls_timer) {
-    g_source_destroy (peer->dtls_timer);
-    g_clear_pointer (&peer->dtls_timer, g_source_unref);
+  if (t->dtls_timer) {
+    g_source_destroy (t->dtls_timer);
+    g_clear_pointer (&t->dtls_timer, g_source_unref);
   }
-  if (peer->dtls_done || !DTLSv1_get_timeout (peer->ssl, &tv))
+  if (t->dtls_done || !DTLSv1_get_timeout (t->ssl, &tv))
     return;
   guint ms = tv.tv_sec * 1000 + tv.tv_usec / 1000;
-  peer->dtls_timer = g_timeout_source_new (MAX (ms, 1));
-  g_source_set_callback (peer->dtls_timer, dtls_on_timer, peer, NULL);
-  g_source_attach (peer->dtls_timer, peer->worker->context);
+  t->dtls_timer = g_timeout_source_new (MAX (ms, 1));
+  g_source_set_callback (t->dtls_timer, dtls_on_timer, t, NULL);
+  g_source_attach (t->dtls_timer, t->context);
 }
 
 static void
-dtls_fail (CsPeer *peer, const char *why)
+dtls_fail (CsTransport *t, const char *why)
 {
-  g_warning ("peer %s: DTLS failed: %s", peer->id, why);
-  CS_STAT_ADD (&peer->worker->stats, dtls_failures, 1);
-  cs_peer_set_state (peer, CS_PEER_STATE_FAILED);
+  g_warning ("%s: DTLS failed: %s", t->name, why);
+  CS_STAT_ADD (t->stats, dtls_failures, 1);
+  cs_transport_set_state (t, CS_PEER_STATE_FAILED);
 }
 
 static gboolean
-fingerprint_matches (CsPeer *peer)
+fingerprint_matches (CsTransport *t)
 {
   const EVP_MD *md = NULL;
-  if (!g_ascii_strcasecmp (peer->remote_fp_alg, "sha-256"))
+  if (!g_ascii_strcasecmp (t->remote_fp_alg, "sha-256"))
     md = EVP_sha256 ();
-  else if (!g_ascii_strcasecmp (peer->remote_fp_alg, "sha-384"))
+  else if (!g_ascii_strcasecmp (t->remote_fp_alg, "sha-384"))
     md = EVP_sha384 ();
-  else if (!g_ascii_strcasecmp (peer->remote_fp_alg, "sha-512"))
+  else if (!g_ascii_strcasecmp (t->remote_fp_alg, "sha-512"))
     md = EVP_sha512 ();
-  else if (!g_ascii_strcasecmp (peer->remote_fp_alg, "sha-1"))
+  else if (!g_ascii_strcasecmp (t->remote_fp_alg, "sha-1"))
     md = EVP_sha1 ();
-  X509 *cert = SSL_get1_peer_certificate (peer->ssl);
+  X509 *cert = SSL_get1_peer_certificate (t->ssl);
   if (!md || !cert) {
     X509_free (cert);
     return FALSE;
@@ -117,110 +117,104 @@ fingerprint_matches (CsPeer *peer)
   char hex[EVP_MAX_MD_SIZE * 3 + 1], *p = hex;
   for (unsigned i = 0; i < n; i++)
     p += g_snprintf (p, 4, i ? ":%02X" : "%02X", digest[i]);
-  return g_ascii_strcasecmp (hex, peer->remote_fp) == 0;
+  return g_ascii_strcasecmp (hex, t->remote_fp) == 0;
 }
 
 static void
-dtls_handshake_done (CsPeer *peer)
+dtls_handshake_done (CsTransport *t)
 {
-  peer->dtls_done = TRUE;
-  if (!fingerprint_matches (peer)) {
-    dtls_fail (peer, "certificate does not match the SDP fingerprint");
+  t->dtls_done = TRUE;
+  if (!fingerprint_matches (t)) {
+    dtls_fail (t, "certificate does not match the SDP fingerprint");
     return;
   }
-  if (!cs_srtp_setup (peer, peer->ssl, peer->dtls_server)) {
-    dtls_fail (peer, "no SRTP profile negotiated");
+  if (!cs_srtp_setup (t, t->ssl, t->dtls_server)) {
+    dtls_fail (t, "no SRTP profile negotiated");
     return;
   }
-  cs_peer_set_state (peer, CS_PEER_STATE_CONNECTED);
-  /* A subscriber that can finally receive needs a key frame of everything. */
-  for (guint i = 0; i < peer->outs->len; i++) {
-    CsOutStream *out = g_ptr_array_index (peer->outs, i);
-    if (out->src && out->kind == CS_MEDIA_KIND_VIDEO)
-      cs_feedback_request_keyframe (out->src, TRUE);
-  }
+  cs_transport_set_state (t, CS_PEER_STATE_CONNECTED);
 }
 
 static void
-dtls_step (CsPeer *peer)
+dtls_step (CsTransport *t)
 {
-  int r = SSL_do_handshake (peer->ssl);
+  int r = SSL_do_handshake (t->ssl);
   if (r == 1) {
-    dtls_handshake_done (peer);
+    dtls_handshake_done (t);
   } else {
-    int err = SSL_get_error (peer->ssl, r);
+    int err = SSL_get_error (t->ssl, r);
     if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
       char buf[160];
       ERR_error_string_n (ERR_get_error (), buf, sizeof buf);
-      dtls_fail (peer, buf);
+      dtls_fail (t, buf);
       return;
     }
   }
-  dtls_schedule_timer (peer);
+  dtls_schedule_timer (t);
 }
 
 gboolean
-cs_dtls_setup (CsPeer *peer, gboolean server)
+cs_dtls_setup (CsTransport *t, gboolean server)
 {
-  if (peer->ssl)
+  if (t->ssl)
     return TRUE;  /* renegotiation keeps the transport */
-  peer->ssl = SSL_new (peer->worker->media->cert.ctx);
-  if (!peer->ssl)
+  t->ssl = SSL_new (t->ssl_ctx);
+  if (!t->ssl)
     return FALSE;
-  peer->dtls_server = server;
-  peer->rbio = BIO_new (BIO_s_mem ());
-  BIO_set_mem_eof_return (peer->rbio, -1);
+  t->dtls_server = server;
+  t->rbio = BIO_new (BIO_s_mem ());
+  BIO_set_mem_eof_return (t->rbio, -1);
   BIO *wbio = BIO_new (out_bio_method ());
-  BIO_set_data (wbio, peer);
-  SSL_set_bio (peer->ssl, peer->rbio, wbio);
-  SSL_set_options (peer->ssl, SSL_OP_NO_QUERY_MTU);
-  SSL_set_mtu (peer->ssl, DTLS_MTU);
+  BIO_set_data (wbio, t);
+  SSL_set_bio (t->ssl, t->rbio, wbio);
+  SSL_set_options (t->ssl, SSL_OP_NO_QUERY_MTU);
+  SSL_set_mtu (t->ssl, DTLS_MTU);
   if (server)
-    SSL_set_accept_state (peer->ssl);
+    SSL_set_accept_state (t->ssl);
   else
-    SSL_set_connect_state (peer->ssl);
+    SSL_set_connect_state (t->ssl);
   return TRUE;
 }
 
 void
-cs_dtls_start (CsPeer *peer)
+cs_dtls_start (CsTransport *t)
 {
-  if (peer->ssl && !peer->dtls_done)
-    dtls_step (peer);
+  if (t->ssl && !t->dtls_done)
+    dtls_step (t);
 }
 
 void
-cs_dtls_receive (CsPeer *peer, const guint8 *buf, gsize len)
+cs_dtls_receive (CsTransport *t, const guint8 *buf, gsize len)
 {
-  if (!peer->ssl)
+  if (!t->ssl)
     return;  /* no offer yet: nothing to answer with */
-  BIO_write (peer->rbio, buf, len);
-  if (!peer->dtls_done) {
-    dtls_step (peer);
+  BIO_write (t->rbio, buf, len);
+  if (!t->dtls_done) {
+    dtls_step (t);
     return;
   }
   /* After the handshake only alerts arrive (no application data in WebRTC
    * without data channels): read to notice close_notify. */
   guint8 sink[2048];
-  int r = SSL_read (peer->ssl, sink, sizeof sink);
-  if (r <= 0 && (SSL_get_shutdown (peer->ssl) & SSL_RECEIVED_SHUTDOWN))
-    cs_peer_set_state (peer, CS_PEER_STATE_CLOSED);
+  int r = SSL_read (t->ssl, sink, sizeof sink);
+  if (r <= 0 && (SSL_get_shutdown (t->ssl) & SSL_RECEIVED_SHUTDOWN))
+    cs_transport_set_state (t, CS_PEER_STATE_CLOSED);
 }
 
 void
-cs_dtls_clear (CsPeer *peer)
+cs_dtls_clear (CsTransport *t)
 {
-  if (peer->dtls_timer) {
-    g_source_destroy (peer->dtls_timer);
-    g_clear_pointer (&peer->dtls_timer, g_source_unref);
+  if (t->dtls_timer) {
+    g_source_destroy (t->dtls_timer);
+    g_clear_pointer (&t->dtls_timer, g_source_unref);
   }
-  if (peer->ssl) {
+  if (t->ssl) {
     /* close_notify lets the browser end the transport at once instead of
-     * waiting for ICE to time out; then the BIO must forget the peer. */
-    if (peer->dtls_done)
-      SSL_shutdown (peer->ssl);
-    BIO_set_data (SSL_get_wbio (peer->ssl), NULL);
-    SSL_free (peer->ssl);
-    peer->ssl = NULL;
+     * waiting for ICE to time out; then the BIO must forget the transport. */
+    if (t->dtls_done)
+      SSL_shutdown (t->ssl);
+    BIO_set_data (SSL_get_wbio (t->ssl), NULL);
+    SSL_free (t->ssl);
+    t->ssl = NULL;
   }
 }

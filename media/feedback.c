@@ -15,7 +15,7 @@ static void
 send_rtcp (CsPeer *peer, guint8 *buf, int len)
 {
   if (len > 0)
-    cs_srtp_protect_rtcp_and_send (peer, buf, len);
+    cs_transport_send_rtcp (&peer->t, buf, len);
 }
 
 void
@@ -177,7 +177,7 @@ remb_for (CsPeer *pub, gint64 now)
 void
 cs_feedback_tick (CsPeer *peer, gboolean each_second)
 {
-  if (!peer->srtp_ready)
+  if (!peer->t.srtp_ready)
     return;
   flush_twcc (peer);
   if (!each_second || peer->n_ins == 0)
@@ -220,7 +220,7 @@ forward_sr (CsPeer *peer, const CsRtcpSr *sr, gint64 now)
    * their own SSRC and timestamp space. */
   for (guint i = 0; i < in->subscribers->len; i++) {
     CsOutStream *out = g_ptr_array_index (in->subscribers, i);
-    if (!out->started || !out->peer->srtp_ready)
+    if (!out->started || !out->peer->t.srtp_ready)
       continue;
     CsRtcpSr o = { 0 };
     o.ssrc = out->ssrc;
@@ -268,7 +268,7 @@ cs_feedback_receive (CsPeer *peer, const guint8 *data, gsize len)
   CsWorker *w = peer->worker;
   guint8 *buf = (guint8 *) data;
   int n = len;
-  if (srtp_unprotect_rtcp (peer->srtp_in, buf, &n) != srtp_err_status_ok) {
+  if (srtp_unprotect_rtcp (peer->t.srtp_in, buf, &n) != srtp_err_status_ok) {
     CS_STAT_ADD (&w->stats, srtp_errors, 1);
     return;
   }

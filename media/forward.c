@@ -84,16 +84,11 @@ send_view (CsOutStream *out, const CsPacketView *v, gboolean as_rtx, gint64 now)
 {
   CsPeer *sub = out->peer;
   CsWorker *w = sub->worker;
-  if (!sub->srtp_ready)
+  if (!sub->t.srtp_ready)
     return;
   int len = cs_forward_build (out, v, as_rtx, now, w->out);
-  if (len == 0)
+  if (len == 0 || (len = cs_transport_send_rtp (&sub->t, w->out, len)) < 0)
     return;
-  if (srtp_protect (sub->srtp_out, w->out, &len) != srtp_err_status_ok) {
-    CS_STAT_ADD (&w->stats, send_errors, 1);
-    return;
-  }
-  cs_peer_send (sub, w->out, len);
   CS_STAT_ADD (&w->stats, rtp_out_packets, 1);
   CS_STAT_ADD (&w->stats, rtp_out_bytes, len);
 }
@@ -146,7 +141,7 @@ cs_forward_receive (CsPeer *peer, guint8 *buf, gsize len)
 {
   CsWorker *w = peer->worker;
   int n = len;
-  if (srtp_unprotect (peer->srtp_in, buf, &n) != srtp_err_status_ok) {
+  if (srtp_unprotect (peer->t.srtp_in, buf, &n) != srtp_err_status_ok) {
     CS_STAT_ADD (&w->stats, srtp_errors, 1);
     return;
   }

@@ -65,6 +65,73 @@ typedef struct {
   __atomic_store_n (&(stats)->field, __atomic_load_n (&(stats)->field, __ATOMIC_RELAXED) + (n), __ATOMIC_RELAXED)
 #define CS_STAT_GET(stats, field) __atomic_load_n (&(stats)->field, __ATOMIC_RELAXED)
 
+/* ---- transport.c: ICE + DTLS-SRTP over one libnice component ----
+ * Shared by the SFU's peers (answerer, ICE-controlled) and by test/load
+ * clients (offerer, ICE-controlling). The owner gets packets, state
+ * changes and local candidates through a small function table. */
+typedef struct _CsTransport CsTransport;
+
+typedef struct {
+  void (*rtp) (gpointer owner, guint8 *buf, gsize len);    /* still SRTP-protected */
+  void (*rtcp) (gpointer owner, guint8 *buf, gsize len);   /* still SRTCP-protected */
+  void (*state) (gpointer owner, CsPeerState state);
+  void (*candidate) (gpointer owner, const char *candidate);  /* NULL: gathering done */
+} CsTransportFuncs;
+
+typedef struct {
+  GMainContext *context;
+  const char *name;                /* for logs */
+  gboolean controlling;
+  const char *bind_address;
+  guint16 port_min, port_max;
+  const char *stun_server;
+  SSL_CTX *ssl_ctx;
+  CsStats *stats;
+  const CsTransportFuncs *funcs;
+  gpointer owner;
+} CsTransportConfig;
+
+struct _CsTransport {
+  const CsTransportFuncs *funcs;
+  gpointer owner;
+  char *name;
+  GMainContext *context;
+  CsStats *stats;
+  SSL_CTX *ssl_ctx;
+  NiceAgent *agent;
+  guint stream_id;
+  char *ufrag, *pwd;
+  CsPeerState state;
+  gboolean ice_ready;
+  gboolean remote_set;             /* remote ICE credentials applied */
+  char *remote_ufrag;
+  GPtrArray *early_candidates;     /* remote candidates before the credentials */
+  /* DTLS */
+  SSL *ssl;
+  BIO *rbio;
+  gboolean dtls_server;
+  gboolean dtls_done;
+  char remote_fp_alg[16];
+  char remote_fp[160];
+  GSource *dtls_timer;
+  /* SRTP */
+  srtp_t srtp_in, srtp_out;
+  gboolean srtp_ready;
+};
+
+gboolean cs_transport_init (CsTransport *t, const CsTransportConfig *cfg);
+void cs_transport_clear (CsTransport *t);
+/* Applies the remote ICE credentials and DTLS identity from a description;
+ * @dtls_server: our role. Idempotent for the same ufrag. */
+gboolean cs_transport_set_remote (CsTransport *t, const char *ufrag, const char *pwd,
+                                  const char *fp_alg, const char *fp, gboolean dtls_server);
+void cs_transport_add_remote_candidate (CsTransport *t, const char *candidate);
+void cs_transport_send (CsTransport *t, const guint8 *buf, gsize len);
+void cs_transport_set_state (CsTransport *t, CsPeerState state);
+/* Protect in place (room for the tag is the caller's) and send. */
+int cs_transport_send_rtp (CsTransport *t, guint8 *buf, int len);
+int cs_transport_send_rtcp (CsTransport *t, guint8 *buf, int len);
+
 /* ---- the engine ---- */
 struct _CsMedia {
   CsMediaConfig config;            /* strings owned below */
@@ -172,30 +239,12 @@ struct _CsPeer {
   char *id;
   CsRoom *room;
   CsWorker *worker;
-  NiceAgent *agent;
-  guint stream_id;
-  char *ufrag, *pwd;
-  CsPeerState state;
-  gboolean ice_ready;
-  gboolean remote_set;             /* first offer applied */
-  char *remote_ufrag;
-  GPtrArray *early_candidates;     /* remote candidates before the first offer */
+  CsTransport t;
   GPtrArray *local_candidates;     /* gathered, not yet sent */
   gboolean gathering_done;
   gboolean answered;
   char first_mid[33];
   guint64 sdp_version;
-  /* DTLS */
-  SSL *ssl;
-  BIO *rbio;
-  gboolean dtls_server;
-  gboolean dtls_done;
-  char remote_fp_alg[16];
-  char remote_fp[160];
-  GSource *dtls_timer;
-  /* SRTP */
-  srtp_t srtp_in, srtp_out;
-  gboolean srtp_ready;
   /* negotiated */
   guint32 rtcp_ssrc;               /* our sender SSRC in RTCP we originate */
   guint8 twcc_id, mid_id, audio_level_id, video_orientation_id;
@@ -232,23 +281,19 @@ void cs_room_unlink_source (CsInStream *in);
 /* peer.c */
 CsPeer *cs_peer_new (CsRoom *room, const char *id);
 void cs_peer_free (CsPeer *peer);
-void cs_peer_add_remote_candidate (CsPeer *peer, const char *candidate);
-void cs_peer_send (CsPeer *peer, const guint8 *buf, gsize len);
-void cs_peer_set_state (CsPeer *peer, CsPeerState state);
 CsInStream *cs_peer_find_in (CsPeer *peer, guint32 ssrc);
 CsOutStream *cs_peer_find_out (CsPeer *peer, guint32 ssrc);
 gint64 cs_now_us (void);
 
 /* dtls.c */
-gboolean cs_dtls_setup (CsPeer *peer, gboolean server);
-void cs_dtls_start (CsPeer *peer);       /* client role: send ClientHello */
-void cs_dtls_receive (CsPeer *peer, const guint8 *buf, gsize len);
-void cs_dtls_clear (CsPeer *peer);
+gboolean cs_dtls_setup (CsTransport *t, gboolean server);
+void cs_dtls_start (CsTransport *t);     /* client role: send ClientHello */
+void cs_dtls_receive (CsTransport *t, const guint8 *buf, gsize len);
+void cs_dtls_clear (CsTransport *t);
 
 /* srtp.c */
-gboolean cs_srtp_setup (CsPeer *peer, SSL *ssl, gboolean server);
-void cs_srtp_clear (CsPeer *peer);
-int cs_srtp_protect_rtcp_and_send (CsPeer *peer, guint8 *buf, int len);
+gboolean cs_srtp_setup (CsTransport *t, SSL *ssl, gboolean server);
+void cs_srtp_clear (CsTransport *t);
 
 /* negotiate.c: offer in, answer out (worker thread) */
 void cs_negotiate_offer (CsPeer *peer, guint64 tag, const char *sdp);

@@ -178,7 +178,7 @@ do_candidate (gpointer data)
   CsRequest *req = data;
   CsPeer *peer = g_hash_table_lookup (req->worker->peers, req->peer_id);
   if (peer)
-    cs_peer_add_remote_candidate (peer, req->text);
+    cs_transport_add_remote_candidate (&peer->t, req->text);
 }
 
 static void

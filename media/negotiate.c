@@ -234,7 +234,7 @@ cs_negotiate_offer (CsPeer *peer, guint64 tag, const char *sdp)
     fail (peer, tag, CS_MEDIA_ERROR_UNSUPPORTED_SDP, "no audio/video m-line with Opus or VP8 in the BUNDLE group");
     return;
   }
-  if (peer->remote_set && g_strcmp0 (peer->remote_ufrag, transport->ice_ufrag) != 0) {
+  if (peer->t.remote_set && g_strcmp0 (peer->t.remote_ufrag, transport->ice_ufrag) != 0) {
     fail (peer, tag, CS_MEDIA_ERROR_UNSUPPORTED_SDP, "ICE restart is not supported; rejoin instead");
     return;
   }
@@ -310,7 +310,7 @@ cs_negotiate_offer (CsPeer *peer, guint64 tag, const char *sdp)
       RAND_bytes ((guint8 *) &out->ts_delta, sizeof out->ts_delta);
       g_ptr_array_add (peer->outs, out);
       g_ptr_array_add (src->subscribers, out);
-      if (peer->srtp_ready && out->kind == CS_MEDIA_KIND_VIDEO)
+      if (peer->t.srtp_ready && out->kind == CS_MEDIA_KIND_VIDEO)
         cs_feedback_request_keyframe (src, TRUE);
     }
     out->pt = m->codecs[a->codec].pt;
@@ -329,39 +329,27 @@ cs_negotiate_offer (CsPeer *peer, guint64 tag, const char *sdp)
     a->msid_track = out->src_track_id;
   }
 
-  /* Transport: first offer sets ICE credentials and the DTLS role. */
-  gboolean server = g_ascii_strcasecmp (transport->setup, "passive") != 0;
-  if (!peer->remote_set) {
-    g_strlcpy (peer->remote_fp_alg, transport->fingerprint_alg, sizeof peer->remote_fp_alg);
-    g_strlcpy (peer->remote_fp, transport->fingerprint, sizeof peer->remote_fp);
-    if (!cs_dtls_setup (peer, server)) {
-      fail (peer, tag, CS_MEDIA_ERROR_INTERNAL, "cannot create the DTLS session");
-      return;
-    }
-    if (!nice_agent_set_remote_credentials (peer->agent, peer->stream_id, transport->ice_ufrag,
-                                            transport->ice_pwd)) {
-      fail (peer, tag, CS_MEDIA_ERROR_ICE, "libnice refused the ICE credentials");
-      return;
-    }
-    peer->remote_ufrag = g_strdup (transport->ice_ufrag);
-    peer->remote_set = TRUE;
+  /* Transport: the first offer sets ICE credentials and the DTLS role. */
+  if (!peer->t.remote_set) {
+    gboolean server = g_ascii_strcasecmp (transport->setup, "passive") != 0;
     g_strlcpy (peer->first_mid, transport->mid, sizeof peer->first_mid);
-    cs_peer_set_state (peer, CS_PEER_STATE_CONNECTING);
+    if (!cs_transport_set_remote (&peer->t, transport->ice_ufrag, transport->ice_pwd,
+                                  transport->fingerprint_alg, transport->fingerprint, server)) {
+      fail (peer, tag, CS_MEDIA_ERROR_ICE, "cannot set up ICE/DTLS for this offer");
+      return;
+    }
     for (guint i = 0; i < transport->n_candidates; i++)
-      cs_peer_add_remote_candidate (peer, transport->candidates[i]);
-    for (guint i = 0; i < peer->early_candidates->len; i++)
-      cs_peer_add_remote_candidate (peer, g_ptr_array_index (peer->early_candidates, i));
-    g_ptr_array_set_size (peer->early_candidates, 0);
+      cs_transport_add_remote_candidate (&peer->t, transport->candidates[i]);
   }
 
   g_ptr_array_add (peer->local_candidates, NULL);
   CsSdpAnswerParams params = {
     .sess_id = g_str_hash (peer->id),
     .sess_version = ++peer->sdp_version,
-    .ice_ufrag = peer->ufrag,
-    .ice_pwd = peer->pwd,
+    .ice_ufrag = peer->t.ufrag,
+    .ice_pwd = peer->t.pwd,
     .fingerprint = peer->worker->media->cert.fingerprint,
-    .setup = peer->dtls_server ? "passive" : "active",
+    .setup = peer->t.dtls_server ? "passive" : "active",
     .media = am,
     .candidates = (const char *const *) peer->local_candidates->pdata,
     .end_of_candidates = peer->gathering_done,
@@ -380,6 +368,4 @@ cs_negotiate_offer (CsPeer *peer, guint64 tag, const char *sdp)
     append_stream (subscribed, out->mid, out->src_track_id, out->src_peer_id, out->kind);
   }
   cs_media_emit_answer (peer->worker->media, peer->id, tag, answer, published, subscribed, NULL);
-  if (!peer->dtls_server && peer->ice_ready)
-    cs_dtls_start (peer);
 }

@@ -2,7 +2,7 @@
 #include "internal.h"
 
 gboolean
-cs_srtp_setup (CsPeer *peer, SSL *ssl, gboolean server)
+cs_srtp_setup (CsTransport *t, SSL *ssl, gboolean server)
 {
   SRTP_PROTECTION_PROFILE *profile = SSL_get_selected_srtp_profile (ssl);
   if (!profile)
@@ -48,44 +48,30 @@ cs_srtp_setup (CsPeer *peer, SSL *ssl, gboolean server)
   /* NACKed packets without RTX are resent with their original number. */
   out.allow_repeat_tx = 1;
 
-  cs_srtp_clear (peer);
-  if (srtp_create (&peer->srtp_in, &in) != srtp_err_status_ok)
+  cs_srtp_clear (t);
+  if (srtp_create (&t->srtp_in, &in) != srtp_err_status_ok)
     return FALSE;
-  if (srtp_create (&peer->srtp_out, &out) != srtp_err_status_ok) {
-    cs_srtp_clear (peer);
+  if (srtp_create (&t->srtp_out, &out) != srtp_err_status_ok) {
+    cs_srtp_clear (t);
     return FALSE;
   }
   OPENSSL_cleanse (material, sizeof material);
   OPENSSL_cleanse (client, sizeof client);
   OPENSSL_cleanse (server_, sizeof server_);
-  peer->srtp_ready = TRUE;
+  t->srtp_ready = TRUE;
   return TRUE;
 }
 
 void
-cs_srtp_clear (CsPeer *peer)
+cs_srtp_clear (CsTransport *t)
 {
-  peer->srtp_ready = FALSE;
-  if (peer->srtp_in) {
-    srtp_dealloc (peer->srtp_in);
-    peer->srtp_in = NULL;
+  t->srtp_ready = FALSE;
+  if (t->srtp_in) {
+    srtp_dealloc (t->srtp_in);
+    t->srtp_in = NULL;
   }
-  if (peer->srtp_out) {
-    srtp_dealloc (peer->srtp_out);
-    peer->srtp_out = NULL;
+  if (t->srtp_out) {
+    srtp_dealloc (t->srtp_out);
+    t->srtp_out = NULL;
   }
-}
-
-int
-cs_srtp_protect_rtcp_and_send (CsPeer *peer, guint8 *buf, int len)
-{
-  if (!peer->srtp_ready)
-    return -1;
-  if (srtp_protect_rtcp (peer->srtp_out, buf, &len) != srtp_err_status_ok) {
-    CS_STAT_ADD (&peer->worker->stats, send_errors, 1);
-    return -1;
-  }
-  cs_peer_send (peer, buf, len);
-  CS_STAT_ADD (&peer->worker->stats, rtcp_out_packets, 1);
-  return 0;
 }

@@ -1,0 +1,213 @@
+/* transport.c — one ICE component (libnice, bound to the owner's
+ * GMainContext) carrying DTLS-SRTP, demultiplexed by first byte
+ * (RFC 7983). Used by SFU peers and by clients alike. */
+#include "internal.h"
+
+void
+cs_transport_set_state (CsTransport *t, CsPeerState state)
+{
+  if (t->state == state)
+    return;
+  t->state = state;
+  t->funcs->state (t->owner, state);
+}
+
+void
+cs_transport_send (CsTransport *t, const guint8 *buf, gsize len)
+{
+  if (nice_agent_send (t->agent, t->stream_id, 1, len, (const gchar *) buf) < 0)
+    CS_STAT_ADD (t->stats, send_errors, 1);
+}
+
+int
+cs_transport_send_rtp (CsTransport *t, guint8 *buf, int len)
+{
+  if (!t->srtp_ready || srtp_protect (t->srtp_out, buf, &len) != srtp_err_status_ok) {
+    CS_STAT_ADD (t->stats, send_errors, 1);
+    return -1;
+  }
+  cs_transport_send (t, buf, len);
+  return len;
+}
+
+int
+cs_transport_send_rtcp (CsTransport *t, guint8 *buf, int len)
+{
+  if (!t->srtp_ready || srtp_protect_rtcp (t->srtp_out, buf, &len) != srtp_err_status_ok) {
+    CS_STAT_ADD (t->stats, send_errors, 1);
+    return -1;
+  }
+  cs_transport_send (t, buf, len);
+  CS_STAT_ADD (t->stats, rtcp_out_packets, 1);
+  return len;
+}
+
+static void
+on_recv (NiceAgent *agent, guint stream_id, guint component_id, guint len, gchar *buf, gpointer data)
+{
+  CsTransport *t = data;
+  guint8 *p = (guint8 *) buf;
+  if (cs_rtp_looks_like_rtp_or_rtcp (p, len)) {
+    if (!t->srtp_ready) {
+      CS_STAT_ADD (t->stats, srtp_errors, 1);
+      return;
+    }
+    /* libnice hands us its own receive buffer: owners unprotect in place. */
+    if (cs_rtp_is_rtcp (p, len))
+      t->funcs->rtcp (t->owner, p, len);
+    else
+      t->funcs->rtp (t->owner, p, len);
+  } else if (cs_rtp_looks_like_dtls (p, len)) {
+    cs_dtls_receive (t, p, len);
+  } else {
+    CS_STAT_ADD (t->stats, malformed_rtp, 1);
+  }
+}
+
+static void
+on_new_candidate (NiceAgent *agent, NiceCandidate *cand, gpointer data)
+{
+  CsTransport *t = data;
+  g_autofree char *sdp = nice_agent_generate_local_candidate_sdp (agent, cand);
+  if (sdp)
+    t->funcs->candidate (t->owner, g_str_has_prefix (sdp, "a=") ? sdp + 2 : sdp);
+}
+
+static void
+on_gathering_done (NiceAgent *agent, guint stream_id, gpointer data)
+{
+  CsTransport *t = data;
+  t->funcs->candidate (t->owner, NULL);
+}
+
+static void
+on_component_state (NiceAgent *agent, guint stream_id, guint component_id, guint state, gpointer data)
+{
+  CsTransport *t = data;
+  switch (state) {
+  case NICE_COMPONENT_STATE_CONNECTED:
+  case NICE_COMPONENT_STATE_READY:
+    if (!t->ice_ready) {
+      t->ice_ready = TRUE;
+      if (!t->dtls_server && !t->dtls_done)
+        cs_dtls_start (t);
+    }
+    break;
+  case NICE_COMPONENT_STATE_FAILED:
+    CS_STAT_ADD (t->stats, ice_failures, 1);
+    cs_transport_set_state (t, CS_PEER_STATE_FAILED);
+    break;
+  default:
+    break;
+  }
+}
+
+gboolean
+cs_transport_init (CsTransport *t, const CsTransportConfig *cfg)
+{
+  memset (t, 0, sizeof *t);
+  t->funcs = cfg->funcs;
+  t->owner = cfg->owner;
+  t->name = g_strdup (cfg->name);
+  t->context = cfg->context;
+  t->stats = cfg->stats;
+  t->ssl_ctx = cfg->ssl_ctx;
+  t->early_candidates = g_ptr_array_new_with_free_func (g_free);
+
+  t->agent = nice_agent_new_full (t->context, NICE_COMPATIBILITY_RFC5245, NICE_AGENT_OPTION_ICE_TRICKLE);
+  /* UPnP discovery would only slow gathering; nothing here is TCP. */
+  g_object_set (t->agent, "controlling-mode", cfg->controlling, "ice-tcp", FALSE, "upnp", FALSE, NULL);
+  if (cfg->stun_server && *cfg->stun_server) {
+    g_auto (GStrv) hp = g_strsplit (cfg->stun_server, ":", 2);
+    g_object_set (t->agent, "stun-server", hp[0], "stun-server-port",
+                  hp[1] ? (guint) g_ascii_strtoull (hp[1], NULL, 10) : 3478u, NULL);
+  }
+  if (cfg->bind_address && *cfg->bind_address) {
+    NiceAddress addr;
+    nice_address_init (&addr);
+    if (nice_address_set_from_string (&addr, cfg->bind_address))
+      nice_agent_add_local_address (t->agent, &addr);
+  }
+  g_signal_connect (t->agent, "new-candidate-full", G_CALLBACK (on_new_candidate), t);
+  g_signal_connect (t->agent, "candidate-gathering-done", G_CALLBACK (on_gathering_done), t);
+  g_signal_connect (t->agent, "component-state-changed", G_CALLBACK (on_component_state), t);
+
+  t->stream_id = nice_agent_add_stream (t->agent, 1);
+  if (cfg->port_min && cfg->port_max)
+    nice_agent_set_port_range (t->agent, t->stream_id, 1, cfg->port_min, cfg->port_max);
+  nice_agent_get_local_credentials (t->agent, t->stream_id, &t->ufrag, &t->pwd);
+  nice_agent_attach_recv (t->agent, t->stream_id, 1, t->context, on_recv, t);
+  if (!nice_agent_gather_candidates (t->agent, t->stream_id)) {
+    g_warning ("%s: ICE gathering failed (no free port in range?)", t->name);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+cs_transport_set_remote (CsTransport *t, const char *ufrag, const char *pwd,
+                         const char *fp_alg, const char *fp, gboolean dtls_server)
+{
+  if (t->remote_set)
+    return g_strcmp0 (t->remote_ufrag, ufrag) == 0;
+  g_strlcpy (t->remote_fp_alg, fp_alg, sizeof t->remote_fp_alg);
+  g_strlcpy (t->remote_fp, fp, sizeof t->remote_fp);
+  if (!cs_dtls_setup (t, dtls_server))
+    return FALSE;
+  if (!nice_agent_set_remote_credentials (t->agent, t->stream_id, ufrag, pwd))
+    return FALSE;
+  t->remote_ufrag = g_strdup (ufrag);
+  t->remote_set = TRUE;
+  cs_transport_set_state (t, CS_PEER_STATE_CONNECTING);
+  for (guint i = 0; i < t->early_candidates->len; i++)
+    cs_transport_add_remote_candidate (t, g_ptr_array_index (t->early_candidates, i));
+  g_ptr_array_set_size (t->early_candidates, 0);
+  if (!t->dtls_server && t->ice_ready)
+    cs_dtls_start (t);
+  return TRUE;
+}
+
+void
+cs_transport_add_remote_candidate (CsTransport *t, const char *candidate)
+{
+  const char *c = candidate ? candidate : "";
+  if (g_str_has_prefix (c, "a="))
+    c += 2;
+  if (!t->remote_set) {
+    /* libnice needs the credentials first; keep a bounded backlog. */
+    if (t->early_candidates->len < 64)
+      g_ptr_array_add (t->early_candidates, g_strdup (c));
+    return;
+  }
+  if (!*c) {
+    nice_agent_peer_candidate_gathering_done (t->agent, t->stream_id);
+    return;
+  }
+  g_autofree char *line = g_strconcat ("a=", c, NULL);
+  NiceCandidate *nc = nice_agent_parse_remote_candidate_sdp (t->agent, t->stream_id, line);
+  if (!nc)
+    return;  /* mDNS names, unknown syntax: libnice cannot use them */
+  if (nc->component_id == 1 && nc->transport == NICE_CANDIDATE_TRANSPORT_UDP) {
+    GSList list = { nc, NULL };
+    nice_agent_set_remote_candidates (t->agent, t->stream_id, 1, &list);
+  }
+  nice_candidate_free (nc);
+}
+
+void
+cs_transport_clear (CsTransport *t)
+{
+  cs_dtls_clear (t);
+  cs_srtp_clear (t);
+  if (t->agent) {
+    nice_agent_attach_recv (t->agent, t->stream_id, 1, t->context, NULL, NULL);
+    g_signal_handlers_disconnect_by_data (t->agent, t);
+    nice_agent_remove_stream (t->agent, t->stream_id);
+    g_clear_object (&t->agent);
+  }
+  g_clear_pointer (&t->early_candidates, g_ptr_array_unref);
+  g_clear_pointer (&t->ufrag, g_free);
+  g_clear_pointer (&t->pwd, g_free);
+  g_clear_pointer (&t->remote_ufrag, g_free);
+  g_clear_pointer (&t->name, g_free);
+}
