@@ -294,6 +294,7 @@ void cs_dtls_clear (CsTransport *t);
 /* srtp.c */
 gboolean cs_srtp_setup (CsTransport *t, SSL *ssl, gboolean server);
 void cs_srtp_clear (CsTransport *t);
+gboolean cs_srtp_fast_install (GError **error);   /* srtp-fast.c: after srtp_init, before any srtp_create */
 
 /* negotiate.c: offer in, answer out (worker thread) */
 void cs_negotiate_offer (CsPeer *peer, guint64 tag, const char *sdp);

@@ -105,4 +105,74 @@ void cs_media_peer_remove (CsMedia *media, const char *peer_id);
  * PLIs, rooms, peers, per-worker load). Lock-free reads of worker counters. */
 void cs_media_append_metrics (CsMedia *media, GString *out);
 
+/* ---- Clients: the offering side of the same transport ------------------
+ * For load generators and tests: a client makes an offer (Opus + VP8/RTX,
+ * optional send tracks, any number of recvonly slots), applies the SFU's
+ * answer, runs ICE (controlling) and DTLS-SRTP, and hands every decrypted
+ * packet to its callbacks. It lives on the GMainContext given in its
+ * config; all calls and callbacks happen there. */
+
+typedef struct _CsDtlsIdentity CsDtlsIdentity;
+/* A certificate + DTLS context that many clients may share (transfer full). */
+CsDtlsIdentity *cs_dtls_identity_new (GError **error);
+void cs_dtls_identity_free (CsDtlsIdentity *identity);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsDtlsIdentity, cs_dtls_identity_free)
+
+typedef struct _CsClient CsClient;
+
+typedef struct {
+  /* Decrypted RTP / RTCP; @packet may be modified, valid during the call. */
+  void (*rtp) (gpointer user_data, CsClient *client, guint8 *packet, gsize len, gint64 arrival_us);
+  void (*rtcp) (gpointer user_data, CsClient *client, guint8 *packet, gsize len);
+  void (*state) (gpointer user_data, CsClient *client, CsPeerState state);
+  /* A local candidate to trickle ("candidate:..."), NULL at the end. */
+  void (*candidate) (gpointer user_data, CsClient *client, const char *candidate);
+} CsClientEvents;
+
+typedef struct {
+  GMainContext *context;            /* (transfer none) */
+  CsDtlsIdentity *identity;         /* (transfer none) */
+  const char *bind_address;
+  guint16 port_min, port_max;
+  gboolean send_audio;              /* mid "a0": Opus, sendonly */
+  gboolean send_video;              /* mid "v0": VP8 + RTX, sendonly */
+  guint recv_audio;                 /* recvonly slots "ra0".. */
+  guint recv_video;                 /* recvonly slots "rv0".. */
+  guint8 twcc_ext_id;               /* transport-cc extension id we offer (0: none) */
+} CsClientConfig;
+
+/* Fixed payload types and header extension ids of the client's offer. */
+#define CS_CLIENT_PT_OPUS 111
+#define CS_CLIENT_PT_VP8 96
+#define CS_CLIENT_PT_RTX 97
+
+typedef struct {
+  const char *mid;                  /* (transfer none) */
+  CsMediaKind kind;
+  gboolean sending;                 /* ours: we publish on it */
+  gboolean receiving;               /* the answer binds a remote track to it */
+  guint32 ssrc, rtx_ssrc;           /* ours when sending, the SFU's when receiving */
+  const char *track_id;             /* a=msid track of a receiving slot, or NULL */
+} CsClientStream;
+
+CsClient *cs_client_new (const CsClientConfig *config, const CsClientEvents *events,
+                         gpointer user_data, GError **error);
+void cs_client_free (CsClient *client);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsClient, cs_client_free)
+
+/* (transfer full) the offer; stays the same for the client's lifetime. */
+char *cs_client_create_offer (CsClient *client);
+gboolean cs_client_set_answer (CsClient *client, const char *sdp, GError **error);
+void cs_client_add_remote_candidate (CsClient *client, const char *candidate);
+CsPeerState cs_client_get_state (CsClient *client);
+guint cs_client_get_n_streams (CsClient *client);
+/* Fills @out for m-line @index; FALSE when out of range. */
+gboolean cs_client_get_stream (CsClient *client, guint index, CsClientStream *out);
+/* Protects @packet in place and sends it; @cap must leave room for the
+ * SRTP trailer (16 bytes). Returns the bytes sent or -1. */
+int cs_client_send_rtp (CsClient *client, guint8 *packet, gsize len, gsize cap);
+int cs_client_send_rtcp (CsClient *client, guint8 *packet, gsize len, gsize cap);
+/* Sends @data as is on the ICE transport (no SRTP): for fault tests. */
+void cs_client_send_raw (CsClient *client, const guint8 *data, gsize len);
+
 G_END_DECLS

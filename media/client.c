@@ -1,0 +1,340 @@
+/* client.c — the offering side: what a browser does, minus the browser.
+ * Load generators and tests use it to publish real RTP into the SFU and to
+ * check what comes back, over the same transport code the SFU runs. */
+#include "internal.h"
+
+#include <openssl/rand.h>
+#include <string.h>
+
+#define URI_MID "urn:ietf:params:rtp-hdrext:sdes:mid"
+#define URI_TWCC "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
+#define CLIENT_MID_EXT_ID 4
+
+struct _CsDtlsIdentity {
+  CsCert cert;
+};
+
+CsDtlsIdentity *
+cs_dtls_identity_new (GError **error)
+{
+  CsDtlsIdentity *id = g_new0 (CsDtlsIdentity, 1);
+  if (!cs_cert_init (&id->cert, error)) {
+    g_free (id);
+    return NULL;
+  }
+  return id;
+}
+
+void
+cs_dtls_identity_free (CsDtlsIdentity *identity)
+{
+  if (!identity)
+    return;
+  cs_cert_clear (&identity->cert);
+  g_free (identity);
+}
+
+typedef struct {
+  char mid[16];
+  CsMediaKind kind;
+  gboolean sending;
+  gboolean receiving;
+  guint32 ssrc, rtx_ssrc;
+  char track_id[65];
+} ClientStream;
+
+struct _CsClient {
+  CsClientConfig config;
+  CsClientEvents events;
+  gpointer user_data;
+  CsDtlsIdentity *identity;
+  CsStats stats;
+  CsTransport t;
+  char cname[17];
+  GArray *streams;                 /* ClientStream, in m-line order */
+};
+
+static void
+client_rtp (gpointer owner, guint8 *buf, gsize len)
+{
+  CsClient *c = owner;
+  int n = len;
+  if (srtp_unprotect (c->t.srtp_in, buf, &n) != srtp_err_status_ok) {
+    CS_STAT_ADD (&c->stats, srtp_errors, 1);
+    return;
+  }
+  if (c->events.rtp)
+    c->events.rtp (c->user_data, c, buf, n, cs_now_us ());
+}
+
+static void
+client_rtcp (gpointer owner, guint8 *buf, gsize len)
+{
+  CsClient *c = owner;
+  int n = len;
+  if (srtp_unprotect_rtcp (c->t.srtp_in, buf, &n) != srtp_err_status_ok) {
+    CS_STAT_ADD (&c->stats, srtp_errors, 1);
+    return;
+  }
+  if (c->events.rtcp)
+    c->events.rtcp (c->user_data, c, buf, n);
+}
+
+static void
+client_state (gpointer owner, CsPeerState state)
+{
+  CsClient *c = owner;
+  if (c->events.state)
+    c->events.state (c->user_data, c, state);
+}
+
+static void
+client_candidate (gpointer owner, const char *candidate)
+{
+  CsClient *c = owner;
+  if (c->events.candidate)
+    c->events.candidate (c->user_data, c, candidate);
+}
+
+static const CsTransportFuncs client_funcs = {
+  client_rtp, client_rtcp, client_state, client_candidate,
+};
+
+static guint32
+random_u32 (void)
+{
+  guint32 v = 0;
+  while (v == 0)
+    RAND_bytes ((guint8 *) &v, sizeof v);
+  return v;
+}
+
+static void
+add_stream (CsClient *c, const char *mid, CsMediaKind kind, gboolean sending)
+{
+  ClientStream s = { 0 };
+  g_strlcpy (s.mid, mid, sizeof s.mid);
+  s.kind = kind;
+  s.sending = sending;
+  if (sending) {
+    s.ssrc = random_u32 ();
+    if (kind == CS_MEDIA_KIND_VIDEO)
+      s.rtx_ssrc = random_u32 ();
+  }
+  g_array_append_val (c->streams, s);
+}
+
+CsClient *
+cs_client_new (const CsClientConfig *config, const CsClientEvents *events,
+               gpointer user_data, GError **error)
+{
+  g_return_val_if_fail (config && config->identity && events, NULL);
+  CsClient *c = g_new0 (CsClient, 1);
+  c->config = *config;
+  c->events = *events;
+  c->user_data = user_data;
+  c->identity = config->identity;
+  c->streams = g_array_new (FALSE, TRUE, sizeof (ClientStream));
+  guint8 r[8];
+  RAND_bytes (r, sizeof r);
+  for (guint i = 0; i < sizeof r; i++)
+    g_snprintf (c->cname + 2 * i, 3, "%02x", r[i]);
+  if (config->send_audio)
+    add_stream (c, "a0", CS_MEDIA_KIND_AUDIO, TRUE);
+  if (config->send_video)
+    add_stream (c, "v0", CS_MEDIA_KIND_VIDEO, TRUE);
+  for (guint i = 0; i < config->recv_audio; i++) {
+    char mid[16];
+    g_snprintf (mid, sizeof mid, "ra%u", i);
+    add_stream (c, mid, CS_MEDIA_KIND_AUDIO, FALSE);
+  }
+  for (guint i = 0; i < config->recv_video; i++) {
+    char mid[16];
+    g_snprintf (mid, sizeof mid, "rv%u", i);
+    add_stream (c, mid, CS_MEDIA_KIND_VIDEO, FALSE);
+  }
+  if (c->streams->len == 0) {
+    g_set_error (error, CS_MEDIA_ERROR, CS_MEDIA_ERROR_INTERNAL, "a client needs at least one m-line");
+    cs_client_free (c);
+    return NULL;
+  }
+  CsTransportConfig tc = {
+    .context = config->context ? config->context : g_main_context_default (),
+    .name = c->cname,
+    .controlling = TRUE,
+    .bind_address = config->bind_address,
+    .port_min = config->port_min,
+    .port_max = config->port_max,
+    .ssl_ctx = c->identity->cert.ctx,
+    .stats = &c->stats,
+    .funcs = &client_funcs,
+    .owner = c,
+  };
+  if (!cs_transport_init (&c->t, &tc)) {
+    g_set_error (error, CS_MEDIA_ERROR, CS_MEDIA_ERROR_ICE, "ICE gathering failed");
+    cs_client_free (c);
+    return NULL;
+  }
+  return c;
+}
+
+void
+cs_client_free (CsClient *client)
+{
+  if (!client)
+    return;
+  cs_transport_clear (&client->t);
+  g_array_unref (client->streams);
+  g_free (client);
+}
+
+static void
+write_media (CsClient *c, GString *s, const ClientStream *st)
+{
+  gboolean video = st->kind == CS_MEDIA_KIND_VIDEO;
+  g_string_append_printf (s, "m=%s 9 UDP/TLS/RTP/SAVPF %s\r\n", video ? "video" : "audio",
+                          video ? "96 97" : "111");
+  g_string_append_printf (s,
+    "c=IN IP4 0.0.0.0\r\na=rtcp:9 IN IP4 0.0.0.0\r\n"
+    "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=ice-options:trickle\r\n"
+    "a=fingerprint:%s\r\na=setup:actpass\r\na=mid:%s\r\n"
+    "a=extmap:%u " URI_MID "\r\n",
+    c->t.ufrag, c->t.pwd, c->identity->cert.fingerprint, st->mid, CLIENT_MID_EXT_ID);
+  if (c->config.twcc_ext_id)
+    g_string_append_printf (s, "a=extmap:%u " URI_TWCC "\r\n", c->config.twcc_ext_id);
+  g_string_append_printf (s, "a=%s\r\n", st->sending ? "sendonly" : "recvonly");
+  if (st->sending)
+    g_string_append_printf (s, "a=msid:%s %s-%s\r\n", c->cname, c->cname, st->mid);
+  g_string_append (s, "a=rtcp-mux\r\na=rtcp-rsize\r\n");
+  if (video)
+    g_string_append (s,
+      "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 goog-remb\r\na=rtcp-fb:96 transport-cc\r\n"
+      "a=rtcp-fb:96 ccm fir\r\na=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack pli\r\n"
+      "a=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\n");
+  else
+    g_string_append (s,
+      "a=rtpmap:111 opus/48000/2\r\na=rtcp-fb:111 transport-cc\r\n"
+      "a=fmtp:111 minptime=10;useinbandfec=1\r\n");
+  if (st->sending && st->rtx_ssrc)
+    g_string_append_printf (s, "a=ssrc-group:FID %u %u\r\n", st->ssrc, st->rtx_ssrc);
+  if (st->sending) {
+    guint32 ssrcs[2] = { st->ssrc, st->rtx_ssrc };
+    for (guint i = 0; i < 2 && ssrcs[i]; i++)
+      g_string_append_printf (s, "a=ssrc:%u cname:%s\r\na=ssrc:%u msid:%s %s-%s\r\n",
+                              ssrcs[i], c->cname, ssrcs[i], c->cname, c->cname, st->mid);
+  }
+}
+
+char *
+cs_client_create_offer (CsClient *c)
+{
+  GString *s = g_string_new (NULL);
+  guint64 sess;
+  RAND_bytes ((guint8 *) &sess, sizeof sess);
+  g_string_append_printf (s, "v=0\r\no=- %" G_GUINT64_FORMAT " 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n",
+                          sess >> 2);
+  g_string_append (s, "a=group:BUNDLE");
+  for (guint i = 0; i < c->streams->len; i++)
+    g_string_append_printf (s, " %s", g_array_index (c->streams, ClientStream, i).mid);
+  g_string_append (s, "\r\na=msid-semantic: WMS *\r\n");
+  for (guint i = 0; i < c->streams->len; i++)
+    write_media (c, s, &g_array_index (c->streams, ClientStream, i));
+  return g_string_free (s, FALSE);
+}
+
+gboolean
+cs_client_set_answer (CsClient *c, const char *sdp, GError **error)
+{
+  g_autofree CsSdpSession *answer = g_new0 (CsSdpSession, 1);
+  char err[160] = "";
+  if (cs_sdp_parse (sdp, strlen (sdp), answer, err, sizeof err) != CS_SDP_OK) {
+    g_set_error (error, CS_MEDIA_ERROR, CS_MEDIA_ERROR_INVALID_SDP, "%s", err);
+    return FALSE;
+  }
+  const CsSdpMedia *transport = NULL;
+  for (guint i = 0; i < answer->n_media && !transport; i++)
+    if (!cs_sdp_media_is_rejected (&answer->media[i]))
+      transport = &answer->media[i];
+  if (!transport || answer->n_media != c->streams->len) {
+    g_set_error (error, CS_MEDIA_ERROR, CS_MEDIA_ERROR_UNSUPPORTED_SDP,
+                 "the answer does not match the offer's m-lines");
+    return FALSE;
+  }
+  for (guint i = 0; i < answer->n_media; i++) {
+    const CsSdpMedia *m = &answer->media[i];
+    ClientStream *st = &g_array_index (c->streams, ClientStream, i);
+    if (st->sending)
+      continue;
+    st->receiving = !cs_sdp_media_is_rejected (m) && m->direction == CS_SDP_SENDONLY;
+    st->ssrc = st->receiving ? (m->fid_ssrc ? m->fid_ssrc : (m->n_ssrcs ? m->ssrcs[0] : 0)) : 0;
+    st->rtx_ssrc = st->receiving ? m->fid_rtx_ssrc : 0;
+    g_strlcpy (st->track_id, st->receiving ? m->msid_track : "", sizeof st->track_id);
+  }
+  gboolean dtls_server = g_ascii_strcasecmp (transport->setup, "active") == 0;
+  if (!cs_transport_set_remote (&c->t, transport->ice_ufrag, transport->ice_pwd,
+                                transport->fingerprint_alg, transport->fingerprint, dtls_server)) {
+    g_set_error (error, CS_MEDIA_ERROR, CS_MEDIA_ERROR_ICE, "cannot apply the answer's ICE/DTLS parameters");
+    return FALSE;
+  }
+  for (guint i = 0; i < transport->n_candidates; i++)
+    cs_transport_add_remote_candidate (&c->t, transport->candidates[i]);
+  if (transport->end_of_candidates)
+    cs_transport_add_remote_candidate (&c->t, NULL);
+  return TRUE;
+}
+
+void
+cs_client_add_remote_candidate (CsClient *c, const char *candidate)
+{
+  cs_transport_add_remote_candidate (&c->t, candidate);
+}
+
+CsPeerState
+cs_client_get_state (CsClient *c)
+{
+  return c->t.state;
+}
+
+guint
+cs_client_get_n_streams (CsClient *c)
+{
+  return c->streams->len;
+}
+
+gboolean
+cs_client_get_stream (CsClient *c, guint index, CsClientStream *out)
+{
+  if (index >= c->streams->len)
+    return FALSE;
+  const ClientStream *st = &g_array_index (c->streams, ClientStream, index);
+  out->mid = st->mid;
+  out->kind = st->kind;
+  out->sending = st->sending;
+  out->receiving = st->receiving;
+  out->ssrc = st->ssrc;
+  out->rtx_ssrc = st->rtx_ssrc;
+  out->track_id = st->track_id[0] ? st->track_id : NULL;
+  return TRUE;
+}
+
+int
+cs_client_send_rtp (CsClient *c, guint8 *packet, gsize len, gsize cap)
+{
+  if (cap < len + SRTP_MAX_TRAILER_LEN)
+    return -1;
+  return cs_transport_send_rtp (&c->t, packet, len);
+}
+
+int
+cs_client_send_rtcp (CsClient *c, guint8 *packet, gsize len, gsize cap)
+{
+  if (cap < len + SRTP_MAX_TRAILER_LEN + 4)
+    return -1;
+  return cs_transport_send_rtcp (&c->t, packet, len);
+}
+
+void
+cs_client_send_raw (CsClient *c, const guint8 *data, gsize len)
+{
+  cs_transport_send (&c->t, data, len);
+}
