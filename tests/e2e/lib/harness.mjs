@@ -66,6 +66,7 @@ export class Harness {
   name;
   #cleanups = [];
   #logs = new Map(); // artifact file name -> array of lines
+  failures = [];     // problems found during cleanup that must fail the test
 
   constructor(name) {
     this.name = name.replace(/[^A-Za-z0-9_.-]+/g, '-');
@@ -97,6 +98,8 @@ export class Harness {
     } catch (e) {
       console.error(`harness: saving logs: ${e.message}`);
     }
+    // E.g. consiliumd reporting a leak or a sanitizer error at shutdown.
+    if (this.failures.length) throw new Error(this.failures.join('\n'));
   }
 
   /** A fresh temp dir, removed on close. */
@@ -205,9 +208,10 @@ export class Server {
   }
 
   async start() {
-    this.dir = this.#h.tempDir();
+    // Tests restarting consiliumd on the same configuration reuse the dir.
+    this.dir = this.#opts.dir ?? this.#h.tempDir();
     await withTimeout(execFileP(path.join(SOURCE_DIR, 'scripts/tls.sh'), [path.join(this.dir, 'tls')]), 20000, 'tls.sh');
-    this.secretHex = randomBytes(32).toString('hex');
+    this.secretHex = this.#opts.secretHex ?? randomBytes(32).toString('hex');
     // A random media port range, so parallel runs by others rarely collide.
     const base = 20000 + 100 * Math.floor(Math.random() * 350);
     const conf = [
@@ -230,13 +234,15 @@ export class Server {
       'max_video_bitrate=2500000',
       `max_participants=${this.#opts.maxParticipants ?? 16}`,
       '',
+      // Further sections (e.g. [database]) for tests that need them.
+      this.#opts.extraConfig ?? '',
     ].join('\n');
     this.confPath = path.join(this.dir, 'consilium.conf');
     fs.writeFileSync(this.confPath, conf, { mode: 0o600 });
 
     const child = spawn(Server.binary(), ['--config', this.confPath], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, G_MESSAGES_DEBUG: process.env.G_MESSAGES_DEBUG ?? '' },
+      env: { ...process.env, G_MESSAGES_DEBUG: this.#opts.debugDomains ?? process.env.G_MESSAGES_DEBUG ?? '' },
     });
     this.#child = child;
     liveChildren.add(child);
@@ -284,14 +290,20 @@ export class Server {
     if (!child) return;
     this.#child = null;
     if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
+      const exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
       child.kill('SIGTERM');
+      let result;
       try {
-        await withTimeout(exited, 5000, 'consiliumd SIGTERM');
+        result = await withTimeout(exited, 15000, 'consiliumd SIGTERM');
       } catch {
         child.kill('SIGKILL');
         await withTimeout(exited, 5000, 'consiliumd SIGKILL');
+        this.#h.failures.push('consiliumd did not stop on SIGTERM within 15 s');
       }
+      // A clean shutdown exits 0; ASan/LSan findings make it exit non-zero.
+      if (result && (result.code !== 0 || result.signal))
+        this.#h.failures.push(`consiliumd exited with code ${result.code} signal ${result.signal} on SIGTERM:\n` +
+          this.#log.slice(-40).join('\n'));
     }
     liveChildren.delete(child);
   }
