@@ -241,12 +241,18 @@ handle_nack (CsPeer *peer, const CsRtcpFb *fb)
   CS_STAT_ADD (&peer->worker->stats, nacks_in, 1);
   if (!out || !out->src || !out->src->ring || fb->media_ssrc != out->ssrc)
     return;
-  guint16 seqs[256];
+  guint16 seqs[64];
   int n = cs_rtcp_nack_seqs (fb, seqs, G_N_ELEMENTS (seqs));
-  for (int i = 0; i < n; i++) {
+  gint64 now = cs_now_us ();
+  if (now - out->rtx_window_us >= G_USEC_PER_SEC) {
+    out->rtx_window_us = now;
+    out->rtx_in_window = 0;
+  }
+  for (int i = 0; i < n && out->rtx_in_window < CS_RTX_MAX_PER_SECOND; i++) {
     guint16 in_seq = seqs[i] - out->seq_delta;
     const CsRingSlot *slot = &out->src->ring[in_seq % CS_RING_SLOTS];
     if (slot->used && slot->seq == in_seq) {
+      out->rtx_in_window++;
       cs_forward_resend (out, slot);
       CS_STAT_ADD (&peer->worker->stats, retransmits, 1);
     }

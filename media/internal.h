@@ -19,6 +19,9 @@
 #define CS_TWCC_SLOTS 1024
 #define CS_MAX_INS 8               /* published tracks per peer */
 #define CS_KEYFRAME_INTERVAL_US (200 * 1000)
+/* A NACK is a few bytes, a retransmission a full packet: cap what one
+ * subscriber can make us send, so NACKs cannot amplify traffic. */
+#define CS_RTX_MAX_PER_SECOND 200
 
 typedef struct _CsWorker CsWorker;
 typedef struct _CsRoom CsRoom;
@@ -230,6 +233,8 @@ struct _CsOutStream {
   guint32 last_ts;
   gint64 last_send_us;
   guint16 rtx_seq;
+  gint64 rtx_window_us;            /* retransmission budget: start of this second */
+  guint rtx_in_window;
   guint32 packets, octets;
   guint8 fraction_lost;            /* from the subscriber's RR */
   guint32 jitter;
