@@ -17,12 +17,25 @@ struct _CsDtlsIdentity {
 CsDtlsIdentity *
 cs_dtls_identity_new (GError **error)
 {
+  if (!cs_media_srtp_init (error))
+    return NULL;
   CsDtlsIdentity *id = g_new0 (CsDtlsIdentity, 1);
   if (!cs_cert_init (&id->cert, error)) {
     g_free (id);
     return NULL;
   }
   return id;
+}
+
+gboolean
+cs_dtls_identity_set_srtp_profiles (CsDtlsIdentity *identity, const char *profiles, GError **error)
+{
+  /* OpenSSL returns 0 on success here, unlike almost everywhere else. */
+  if (SSL_CTX_set_tlsext_use_srtp (identity->cert.ctx, profiles) != 0) {
+    g_set_error (error, CS_MEDIA_ERROR, CS_MEDIA_ERROR_INTERNAL, "unknown SRTP profile list \"%s\"", profiles);
+    return FALSE;
+  }
+  return TRUE;
 }
 
 void
@@ -35,7 +48,7 @@ cs_dtls_identity_free (CsDtlsIdentity *identity)
 }
 
 typedef struct {
-  char mid[16];
+  char mid[33];
   CsMediaKind kind;
   gboolean sending;
   gboolean receiving;
@@ -153,7 +166,8 @@ cs_client_new (const CsClientConfig *config, const CsClientEvents *events,
     g_snprintf (mid, sizeof mid, "rv%u", i);
     add_stream (c, mid, CS_MEDIA_KIND_VIDEO, FALSE);
   }
-  if (c->streams->len == 0) {
+  /* An answerer learns its m-lines from the offer. */
+  if (c->streams->len == 0 && !config->answerer) {
     g_set_error (error, CS_MEDIA_ERROR, CS_MEDIA_ERROR_INTERNAL, "a client needs at least one m-line");
     cs_client_free (c);
     return NULL;
@@ -161,7 +175,7 @@ cs_client_new (const CsClientConfig *config, const CsClientEvents *events,
   CsTransportConfig tc = {
     .context = config->context ? config->context : g_main_context_default (),
     .name = c->cname,
-    .controlling = TRUE,
+    .controlling = !config->answerer,
     .bind_address = config->bind_address,
     .port_min = config->port_min,
     .port_max = config->port_max,
@@ -228,6 +242,7 @@ write_media (CsClient *c, GString *s, const ClientStream *st)
 char *
 cs_client_create_offer (CsClient *c)
 {
+  g_return_val_if_fail (!c->config.answerer, NULL);
   GString *s = g_string_new (NULL);
   guint64 sess;
   RAND_bytes ((guint8 *) &sess, sizeof sess);
@@ -281,6 +296,119 @@ cs_client_set_answer (CsClient *c, const char *sdp, GError **error)
   if (transport->end_of_candidates)
     cs_transport_add_remote_candidate (&c->t, NULL);
   return TRUE;
+}
+
+/* What we answer for one offered m-line; fills @st when it is accepted. */
+static void
+answer_media (CsClient *c, const CsSdpMedia *m, ClientStream *st, CsSdpAnswerMedia *am)
+{
+  am->rejected = TRUE;
+  am->rtx = -1;
+  if (cs_sdp_media_is_rejected (m))
+    return;
+  gboolean video = g_str_equal (m->kind, "video");
+  if (!video && !g_str_equal (m->kind, "audio"))
+    return;
+  am->codec = video ? cs_sdp_find_codec (m, "VP8", 90000) : cs_sdp_find_codec (m, "opus", 48000);
+  if (am->codec < 0)
+    return;
+  am->rejected = FALSE;
+  if (video)
+    am->rtx = cs_sdp_find_rtx (m, m->codecs[am->codec].pt);
+  /* Feedback we can honour or harmlessly ignore; no congestion control. */
+  am->fb = m->codecs[am->codec].fb & (CS_SDP_FB_NACK | CS_SDP_FB_NACK_PLI | CS_SDP_FB_CCM_FIR);
+  for (guint i = 0; i < m->n_extmaps && i < 32; i++)
+    if (g_str_equal (m->extmaps[i].uri, URI_MID))
+      am->ext_mask |= 1u << i;
+
+  g_strlcpy (st->mid, m->mid, sizeof st->mid);
+  st->kind = video ? CS_MEDIA_KIND_VIDEO : CS_MEDIA_KIND_AUDIO;
+  switch (m->direction) {
+  case CS_SDP_SENDONLY:
+  case CS_SDP_SENDRECV:
+    /* The offerer sends: we receive on its SSRCs. */
+    am->direction = CS_SDP_RECVONLY;
+    st->receiving = TRUE;
+    st->ssrc = m->fid_ssrc ? m->fid_ssrc : (m->n_ssrcs ? m->ssrcs[0] : 0);
+    st->rtx_ssrc = m->fid_rtx_ssrc;
+    g_strlcpy (st->track_id, m->msid_track, sizeof st->track_id);
+    break;
+  case CS_SDP_RECVONLY:
+    am->direction = CS_SDP_SENDONLY;
+    st->sending = TRUE;
+    st->ssrc = random_u32 ();
+    st->rtx_ssrc = am->rtx >= 0 ? random_u32 () : 0;
+    am->ssrc = st->ssrc;
+    am->rtx_ssrc = st->rtx_ssrc;
+    am->cname = c->cname;
+    am->msid_stream = c->cname;
+    break;
+  case CS_SDP_INACTIVE:
+    am->direction = CS_SDP_INACTIVE;
+    break;
+  }
+}
+
+char *
+cs_client_create_answer (CsClient *c, const char *offer_sdp, GError **error)
+{
+  g_return_val_if_fail (c->config.answerer, NULL);
+  g_autofree CsSdpSession *offer = g_new0 (CsSdpSession, 1);
+  char err[160] = "";
+  if (cs_sdp_parse (offer_sdp, strlen (offer_sdp), offer, err, sizeof err) != CS_SDP_OK) {
+    g_set_error (error, CS_MEDIA_ERROR, CS_MEDIA_ERROR_INVALID_SDP, "%s", err);
+    return NULL;
+  }
+  g_autofree CsSdpAnswerMedia *am = g_new0 (CsSdpAnswerMedia, MAX (offer->n_media, 1));
+  g_autoptr (GArray) streams = g_array_new (FALSE, TRUE, sizeof (ClientStream));
+  /* msid track ids of the m-lines we send on: "<cname>-<mid>", as in offers. */
+  g_autoptr (GPtrArray) tracks = g_ptr_array_new_with_free_func (g_free);
+  const CsSdpMedia *transport = NULL;
+  for (guint i = 0; i < offer->n_media; i++) {
+    ClientStream st = { 0 };
+    answer_media (c, &offer->media[i], &st, &am[i]);
+    if (am[i].rejected)
+      continue;
+    if (st.sending) {
+      char *track = g_strdup_printf ("%s-%s", c->cname, st.mid);
+      g_ptr_array_add (tracks, track);
+      am[i].msid_track = track;
+    }
+    if (!transport)
+      transport = &offer->media[i];
+    g_array_append_val (streams, st);
+  }
+  if (!transport) {
+    g_set_error (error, CS_MEDIA_ERROR, CS_MEDIA_ERROR_UNSUPPORTED_SDP,
+                 "no Opus or VP8 m-line in the offer");
+    return NULL;
+  }
+  /* actpass (or passive): we take the DTLS client role, as browsers do. */
+  gboolean dtls_server = g_ascii_strcasecmp (transport->setup, "active") == 0;
+  if (!cs_transport_set_remote (&c->t, transport->ice_ufrag, transport->ice_pwd,
+                                transport->fingerprint_alg, transport->fingerprint, dtls_server)) {
+    g_set_error (error, CS_MEDIA_ERROR, CS_MEDIA_ERROR_ICE, "cannot apply the offer's ICE/DTLS parameters");
+    return NULL;
+  }
+  for (guint i = 0; i < transport->n_candidates; i++)
+    cs_transport_add_remote_candidate (&c->t, transport->candidates[i]);
+  if (transport->end_of_candidates)
+    cs_transport_add_remote_candidate (&c->t, NULL);
+  g_array_unref (c->streams);
+  c->streams = g_steal_pointer (&streams);
+
+  guint64 sess;
+  RAND_bytes ((guint8 *) &sess, sizeof sess);
+  CsSdpAnswerParams params = {
+    .sess_id = sess >> 2,
+    .sess_version = 2,
+    .ice_ufrag = c->t.ufrag,
+    .ice_pwd = c->t.pwd,
+    .fingerprint = c->identity->cert.fingerprint,
+    .setup = dtls_server ? "passive" : "active",
+    .media = am,
+  };
+  return cs_sdp_write_answer (offer, &params);
 }
 
 void

@@ -266,6 +266,9 @@ struct _CsPeer {
   gint64 remb_us;
 };
 
+/* media.c */
+gboolean cs_media_srtp_init (GError **error);
+
 /* worker.c */
 CsWorker *cs_worker_new (CsMedia *media, guint index, GError **error);
 void cs_worker_free (CsWorker *worker);

@@ -31,22 +31,34 @@ cs_peer_state_to_string (CsPeerState state)
   return (guint) state < G_N_ELEMENTS (names) ? names[state] : "unknown";
 }
 
+gboolean
+cs_media_srtp_init (GError **error)
+{
+  /* libsrtp keeps process-wide crypto kernel state: initialise it once, and
+   * register our AES-CM/HMAC-SHA1 before any srtp_create(), since a session
+   * keeps the implementation it was created with. */
+  static gsize once = 0;
+  if (g_once_init_enter (&once)) {
+    srtp_err_status_t st = srtp_init ();
+    g_autoptr (GError) fast_error = NULL;
+    if (st == srtp_err_status_ok && !cs_srtp_fast_install (&fast_error))
+      g_warning ("SRTP: keeping libsrtp's own AES-CM/HMAC-SHA1: %s", fast_error->message);
+    g_once_init_leave (&once, st == srtp_err_status_ok ? 1 : 2);
+  }
+  if (once != 1) {
+    g_set_error (error, CS_MEDIA_ERROR, CS_MEDIA_ERROR_INTERNAL, "libsrtp failed to initialise");
+    return FALSE;
+  }
+  return TRUE;
+}
+
 CsMedia *
 cs_media_new (const CsMediaConfig *config, const CsMediaEvents *events,
               gpointer user_data, GError **error)
 {
-  static gsize srtp_once = 0;
   g_return_val_if_fail (config && events, NULL);
-
-  if (g_once_init_enter (&srtp_once)) {
-    /* libsrtp keeps process-wide crypto kernel state; init exactly once. */
-    srtp_err_status_t st = srtp_init ();
-    g_once_init_leave (&srtp_once, st == srtp_err_status_ok ? 1 : 2);
-  }
-  if (srtp_once != 1) {
-    g_set_error (error, CS_MEDIA_ERROR, CS_MEDIA_ERROR_INTERNAL, "libsrtp failed to initialise");
+  if (!cs_media_srtp_init (error))
     return NULL;
-  }
 
   CsMedia *media = g_new0 (CsMedia, 1);
   media->config = *config;

@@ -105,17 +105,26 @@ void cs_media_peer_remove (CsMedia *media, const char *peer_id);
  * PLIs, rooms, peers, per-worker load). Lock-free reads of worker counters. */
 void cs_media_append_metrics (CsMedia *media, GString *out);
 
-/* ---- Clients: the offering side of the same transport ------------------
+/* ---- Clients: the browser's side of the same transport -----------------
  * For load generators and tests: a client makes an offer (Opus + VP8/RTX,
  * optional send tracks, any number of recvonly slots), applies the SFU's
  * answer, runs ICE (controlling) and DTLS-SRTP, and hands every decrypted
- * packet to its callbacks. It lives on the GMainContext given in its
- * config; all calls and callbacks happen there. */
+ * packet to its callbacks. An answerer client (config.answerer) instead
+ * answers an SFU's offer (Janus's VideoRoom subscribers), ICE-controlled.
+ * It lives on the GMainContext given in its config; all calls and
+ * callbacks happen there. */
 
 typedef struct _CsDtlsIdentity CsDtlsIdentity;
-/* A certificate + DTLS context that many clients may share (transfer full). */
+/* A certificate + DTLS context that many clients may share (transfer full).
+ * Initialises libsrtp for the process (once, like cs_media_new()): do not
+ * call srtp_init() yourself. */
 CsDtlsIdentity *cs_dtls_identity_new (GError **error);
 void cs_dtls_identity_free (CsDtlsIdentity *identity);
+/* Restricts the DTLS-SRTP profiles offered/accepted (OpenSSL's
+ * "SRTP_AES128_CM_SHA1_80:..." syntax); call before creating clients. The
+ * default prefers SRTP_AEAD_AES_128_GCM. */
+gboolean cs_dtls_identity_set_srtp_profiles (CsDtlsIdentity *identity, const char *profiles,
+                                             GError **error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsDtlsIdentity, cs_dtls_identity_free)
 
 typedef struct _CsClient CsClient;
@@ -139,6 +148,8 @@ typedef struct {
   guint recv_audio;                 /* recvonly slots "ra0".. */
   guint recv_video;                 /* recvonly slots "rv0".. */
   guint8 twcc_ext_id;               /* transport-cc extension id we offer (0: none) */
+  gboolean answerer;                /* answers the remote offer (cs_client_create_answer);
+                                     * the send/recv fields above are then ignored */
 } CsClientConfig;
 
 /* Fixed payload types and header extension ids of the client's offer. */
@@ -163,6 +174,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsClient, cs_client_free)
 /* (transfer full) the offer; stays the same for the client's lifetime. */
 char *cs_client_create_offer (CsClient *client);
 gboolean cs_client_set_answer (CsClient *client, const char *sdp, GError **error);
+/* Answerer only: applies the remote @offer and returns (transfer full) our
+ * answer. Opus and VP8 (+ RTX) m-lines are accepted: sendonly/sendrecv ones
+ * become receiving streams (the offer's SSRCs), recvonly ones sending
+ * streams (SSRCs of our own); anything else is rejected. Our DTLS role is
+ * client unless the offer says setup:active. Local candidates trickle
+ * through events->candidate. May be called again for a new offer. */
+char *cs_client_create_answer (CsClient *client, const char *offer, GError **error);
 void cs_client_add_remote_candidate (CsClient *client, const char *candidate);
 CsPeerState cs_client_get_state (CsClient *client);
 guint cs_client_get_n_streams (CsClient *client);

@@ -230,6 +230,8 @@ fixture_setup (Fixture *fx, gconstpointer data)
   g_assert_no_error (error);
   fx->identity = cs_dtls_identity_new (&error);
   g_assert_no_error (error);
+  if (data)  /* an SRTP profile to force, e.g. AES-CM instead of GCM */
+    g_assert_true (cs_dtls_identity_set_srtp_profiles (fx->identity, data, NULL));
 
   CsClientConfig pc = { .identity = fx->identity, .bind_address = "127.0.0.1",
                         .send_audio = TRUE, .send_video = TRUE, .twcc_ext_id = TWCC_ID };
@@ -521,6 +523,9 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add ("/sfu/forwarding", Fixture, NULL, fixture_setup, test_forwarding, fixture_teardown);
+  /* The same over AES_CM_128_HMAC_SHA1_80 (our AES-CM/HMAC via libsrtp's hooks). */
+  g_test_add ("/sfu/forwarding-aes-cm", Fixture, "SRTP_AES128_CM_SHA1_80", fixture_setup, test_forwarding,
+              fixture_teardown);
   g_test_add ("/sfu/feedback", Fixture, NULL, fixture_setup, test_feedback, fixture_teardown);
   g_test_add ("/sfu/bad-input", Fixture, NULL, fixture_setup, test_bad_input, fixture_teardown);
   return g_test_run ();
