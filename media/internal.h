@@ -7,6 +7,8 @@
 #include "rtcp.h"
 #include "sdp.h"
 
+#include <sys/socket.h>
+
 #include <agent.h>
 #include <openssl/ssl.h>
 #include <srtp2/srtp.h>
@@ -68,6 +70,15 @@ typedef struct {
   __atomic_store_n (&(stats)->field, __atomic_load_n (&(stats)->field, __ATOMIC_RELAXED) + (n), __ATOMIC_RELAXED)
 #define CS_STAT_GET(stats, field) __atomic_load_n (&(stats)->field, __ATOMIC_RELAXED)
 
+/* ---- outbox.c: per-worker batched sendmmsg past libnice ---- */
+#define CS_OUTBOX_SLOTS 64
+typedef struct _CsOutbox CsOutbox;
+CsOutbox *cs_outbox_new (GMainContext *context, CsStats *stats);
+void cs_outbox_free (CsOutbox *outbox);
+void cs_outbox_push (CsOutbox *outbox, int fd, const struct sockaddr_storage *dest, socklen_t dest_len,
+                     const guint8 *buf, gsize len);
+void cs_outbox_flush (CsOutbox *outbox);
+
 /* ---- transport.c: ICE + DTLS-SRTP over one libnice component ----
  * Shared by the SFU's peers (answerer, ICE-controlled) and by test/load
  * clients (offerer, ICE-controlling). The owner gets packets, state
@@ -90,6 +101,7 @@ typedef struct {
   const char *stun_server;
   SSL_CTX *ssl_ctx;
   CsStats *stats;
+  CsOutbox *outbox;                /* NULL: every packet through libnice */
   const CsTransportFuncs *funcs;
   gpointer owner;
 } CsTransportConfig;
@@ -101,6 +113,12 @@ struct _CsTransport {
   GMainContext *context;
   CsStats *stats;
   SSL_CTX *ssl_ctx;
+  CsOutbox *outbox;
+  /* the selected pair's socket and peer, for sending past libnice */
+  gboolean direct;
+  int fd;
+  struct sockaddr_storage dest;
+  socklen_t dest_len;
   NiceAgent *agent;
   guint stream_id;
   char *ufrag, *pwd;
@@ -162,6 +180,7 @@ struct _CsWorker {
   GHashTable *rooms;               /* id -> CsRoom* (owned) */
   GHashTable *peers;               /* id -> CsPeer* (borrowed from rooms) */
   GSource *tick;                   /* 50 ms: TWCC, RR, REMB */
+  CsOutbox *outbox;
   guint tick_count;
   CsStats stats;
   /* scratch buffers for building packets: the hot path never allocates */

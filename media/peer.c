@@ -98,6 +98,7 @@ cs_peer_new (CsRoom *room, const char *id)
     .stun_server = cfg->stun_server,
     .ssl_ctx = w->media->cert.ctx,
     .stats = &w->stats,
+    .outbox = w->outbox,
     .funcs = &peer_funcs,
     .owner = peer,
   };

@@ -19,6 +19,17 @@ cs_transport_send (CsTransport *t, const guint8 *buf, gsize len)
     CS_STAT_ADD (t->stats, send_errors, 1);
 }
 
+/* Media goes out through the worker's outbox when ICE selected a plain UDP
+ * pair; everything else through libnice. */
+static void
+send_media (CsTransport *t, const guint8 *buf, gsize len)
+{
+  if (t->direct)
+    cs_outbox_push (t->outbox, t->fd, &t->dest, t->dest_len, buf, len);
+  else
+    cs_transport_send (t, buf, len);
+}
+
 int
 cs_transport_send_rtp (CsTransport *t, guint8 *buf, int len)
 {
@@ -26,7 +37,7 @@ cs_transport_send_rtp (CsTransport *t, guint8 *buf, int len)
     CS_STAT_ADD (t->stats, send_errors, 1);
     return -1;
   }
-  cs_transport_send (t, buf, len);
+  send_media (t, buf, len);
   return len;
 }
 
@@ -37,9 +48,41 @@ cs_transport_send_rtcp (CsTransport *t, guint8 *buf, int len)
     CS_STAT_ADD (t->stats, send_errors, 1);
     return -1;
   }
-  cs_transport_send (t, buf, len);
+  send_media (t, buf, len);
   CS_STAT_ADD (t->stats, rtcp_out_packets, 1);
   return len;
+}
+
+/* Caches the selected pair's socket and remote address. A relayed (TURN)
+ * pair has no socket of its own: libnice must wrap each packet. */
+static void
+update_direct (CsTransport *t)
+{
+  if (t->outbox && t->direct)
+    cs_outbox_flush (t->outbox);  /* queued packets keep their old route */
+  t->direct = FALSE;
+  if (!t->outbox)
+    return;
+  NiceCandidate *local = NULL, *remote = NULL;
+  if (!nice_agent_get_selected_pair (t->agent, t->stream_id, 1, &local, &remote) ||
+      local->type == NICE_CANDIDATE_TYPE_RELAYED || local->transport != NICE_CANDIDATE_TRANSPORT_UDP)
+    return;
+  GSocket *socket = nice_agent_get_selected_socket (t->agent, t->stream_id, 1);
+  if (!socket)
+    return;
+  t->fd = g_socket_get_fd (socket);  /* owned by the agent, which outlives our use */
+  g_object_unref (socket);
+  memset (&t->dest, 0, sizeof t->dest);
+  nice_address_copy_to_sockaddr (&remote->addr, (struct sockaddr *) &t->dest);
+  t->dest_len = t->dest.ss_family == AF_INET6 ? sizeof (struct sockaddr_in6) : sizeof (struct sockaddr_in);
+  t->direct = TRUE;
+}
+
+static void
+on_selected_pair (NiceAgent *agent, guint stream_id, guint component_id,
+                  NiceCandidate *local, NiceCandidate *remote, gpointer data)
+{
+  update_direct (data);
 }
 
 static void
@@ -87,6 +130,7 @@ on_component_state (NiceAgent *agent, guint stream_id, guint component_id, guint
   switch (state) {
   case NICE_COMPONENT_STATE_CONNECTED:
   case NICE_COMPONENT_STATE_READY:
+    update_direct (t);
     if (!t->ice_ready) {
       t->ice_ready = TRUE;
       if (!t->dtls_server && !t->dtls_done)
@@ -94,6 +138,7 @@ on_component_state (NiceAgent *agent, guint stream_id, guint component_id, guint
     }
     break;
   case NICE_COMPONENT_STATE_FAILED:
+    t->direct = FALSE;
     CS_STAT_ADD (t->stats, ice_failures, 1);
     cs_transport_set_state (t, CS_PEER_STATE_FAILED);
     break;
@@ -112,6 +157,7 @@ cs_transport_init (CsTransport *t, const CsTransportConfig *cfg)
   t->context = cfg->context;
   t->stats = cfg->stats;
   t->ssl_ctx = cfg->ssl_ctx;
+  t->outbox = cfg->outbox;
   t->early_candidates = g_ptr_array_new_with_free_func (g_free);
 
   t->agent = nice_agent_new_full (t->context, NICE_COMPATIBILITY_RFC5245, NICE_AGENT_OPTION_ICE_TRICKLE);
@@ -131,6 +177,7 @@ cs_transport_init (CsTransport *t, const CsTransportConfig *cfg)
   g_signal_connect (t->agent, "new-candidate-full", G_CALLBACK (on_new_candidate), t);
   g_signal_connect (t->agent, "candidate-gathering-done", G_CALLBACK (on_gathering_done), t);
   g_signal_connect (t->agent, "component-state-changed", G_CALLBACK (on_component_state), t);
+  g_signal_connect (t->agent, "new-selected-pair-full", G_CALLBACK (on_selected_pair), t);
 
   t->stream_id = nice_agent_add_stream (t->agent, 1);
   if (cfg->port_min && cfg->port_max)
@@ -197,6 +244,10 @@ cs_transport_add_remote_candidate (CsTransport *t, const char *candidate)
 void
 cs_transport_clear (CsTransport *t)
 {
+  /* Nothing queued may outlive the socket it names. */
+  if (t->outbox && t->direct)
+    cs_outbox_flush (t->outbox);
+  t->direct = FALSE;
   cs_dtls_clear (t);
   cs_srtp_clear (t);
   if (t->agent) {

@@ -39,6 +39,7 @@ cs_worker_new (CsMedia *media, guint index, GError **error)
   w->box = cs_mailbox_new (w->context);
   w->rooms = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) cs_room_free);
   w->peers = g_hash_table_new (g_str_hash, g_str_equal);
+  w->outbox = cs_outbox_new (w->context, &w->stats);
   w->tick = g_timeout_source_new (TICK_MS);
   g_source_set_callback (w->tick, worker_tick, w, NULL);
   g_source_attach (w->tick, w->context);
@@ -81,6 +82,7 @@ cs_worker_free (CsWorker *w)
   }
   g_source_destroy (w->tick);
   g_source_unref (w->tick);
+  cs_outbox_free (w->outbox);
   cs_mailbox_free (w->box);
   g_hash_table_unref (w->peers);
   g_hash_table_unref (w->rooms);
