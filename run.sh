@@ -17,14 +17,37 @@ CONF=var/consilium.conf
 if [ ! -f "$CONF" ]; then
   secret=$(openssl rand -hex 32)
   sed -e "s|@ROOT@|$ROOT|g" -e "s|@SECRET@|$secret|" -e "s|@PORT@|$PORT|" \
-    server/consilium.conf.in > "$CONF"
+    -e "s|@TOTP_KEY@|$(openssl rand -hex 32)|" server/consilium.conf.in > "$CONF"
   chmod 600 "$CONF"
   echo "run: wrote $CONF"
 fi
 
+# A configuration from before the database existed gets its section.
+if ! grep -q '^\[database\]' "$CONF"; then
+  printf '\n[database]\ndatabase_url=\ndatabase_owner_url=\ntotp_key=%s\n' \
+    "$(openssl rand -hex 32)" >> "$CONF"
+fi
+
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+pg_started=0
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if [ "$pg_started" = 1 ]; then ./scripts/pg.sh stop var/pg || true; fi
+}
 trap cleanup EXIT INT TERM
+
+# PostgreSQL: our own cluster in var/pg, unless the configuration names
+# another database.
+db_url=$(sed -n 's/^database_url=//p' "$CONF" | head -1)
+local_url=$(./scripts/pg.sh url var/pg app)
+if [ -z "$db_url" ] || [ "$db_url" = "$local_url" ]; then
+  ./scripts/pg.sh start var/pg >/dev/null
+  pg_started=1
+  owner_url=$(./scripts/pg.sh url var/pg owner)
+  sed -i -e "s|^database_url=.*|database_url=$local_url|" \
+    -e "s|^database_owner_url=.*|database_owner_url=$owner_url|" "$CONF"
+fi
 
 ./build/server/consiliumd --config "$CONF" &
 pids+=($!)
@@ -37,5 +60,8 @@ echo
 echo "Consilium is running. Open (accept the self-signed certificate):"
 echo "  doctor:  https://127.0.0.1:$port/?token=$(mint doctor1 'Dr Demo' doctor)"
 echo "  patient: https://127.0.0.1:$port/?token=$(mint patient1 'Patient Demo' patient)"
+echo "First admin of a fresh database (password on standard input, TOTP set up at first login):"
+echo "  ./build/server/consiliumd --config $CONF --create-admin --email admin@example.org"
+echo "REST API: https://127.0.0.1:$port/api/v1/ (docs/api.md)"
 echo "Press Ctrl-C to stop."
 wait "${pids[0]}"

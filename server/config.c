@@ -17,7 +17,13 @@ typedef struct {
 static const char *const server_keys[] = {
   "listen_address", "port", "tls_cert", "tls_key", "web_root", "log_format", NULL,
 };
-static const char *const auth_keys[] = { "token_secret", NULL };
+static const char *const auth_keys[] = { "token_secret", "room_token_ttl", NULL };
+/* Read by records (cs_records_config_load); checked here for typos. */
+static const char *const database_keys[] = {
+  "database_url", "database_owner_url", "pool_size", "totp_key", "max_failed_logins",
+  "lockout_seconds", "session_ttl_seconds", "session_idle_seconds", "reset_ttl_seconds",
+  "argon2_t_cost", "argon2_m_cost_kib", NULL,
+};
 static const char *const media_keys[] = {
   "workers", "bind_address", "port_min", "port_max", "max_video_bitrate",
   "max_participants", "stun_server", NULL,
@@ -128,9 +134,14 @@ load_auth (const Reader *r, CsServerConfig *c, GError **error)
 {
   const char *g = "auth";
   g_autofree char *hex = NULL;
+  guint64 ttl;
   if (!check_keys (r, g, auth_keys, error) ||
-      !get_string (r, g, "token_secret", NULL, TRUE, &hex, error))
+      !get_string (r, g, "token_secret", NULL, TRUE, &hex, error) ||
+      !get_uint (r, g, "room_token_ttl", 3600, 7 * 86400, &ttl, error))
     return FALSE;
+  if (ttl < 60)
+    return fail (r, error, g, "room_token_ttl", "must be at least 60 seconds");
+  c->room_token_ttl = (guint) ttl;
   gsize n = strlen (hex);
   if (n % 2 != 0)
     return fail (r, error, g, "token_secret", "not hexadecimal (odd length)");
@@ -179,6 +190,33 @@ load_media (const Reader *r, CsServerConfig *c, GError **error)
   return TRUE;
 }
 
+/* An absent or empty database_url means no database: the REST API then
+ * answers 503 and only calls with minted tokens work. */
+static gboolean
+load_database (const Reader *r, CsServerConfig *c, GError **error)
+{
+  const char *g = "database";
+  g_autofree char *url = NULL;
+  if (!check_keys (r, g, database_keys, error) ||
+      !get_string (r, g, "database_url", NULL, FALSE, &url, error))
+    return FALSE;
+  cs_records_config_init (&c->database);
+  if (!url)
+    return TRUE;
+  g_autoptr (GError) e = NULL;
+  if (!cs_records_config_load (&c->database, r->kf, &e)) {
+    g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE, "%s: %s", r->path,
+                 e->message);
+    return FALSE;
+  }
+  static const guint8 zero[32];
+  if (memcmp (c->database.totp_key, zero, sizeof zero) == 0)
+    return fail (r, error, g, "totp_key", "missing (required with database_url; "
+                 "openssl rand -hex 32)");
+  c->has_database = TRUE;
+  return TRUE;
+}
+
 gboolean
 cs_server_config_load (CsServerConfig *config, const char *path, GError **error)
 {
@@ -192,7 +230,7 @@ cs_server_config_load (CsServerConfig *config, const char *path, GError **error)
   g_autofree char *abs = g_canonicalize_filename (path, NULL);
   Reader r = { kf, path, g_path_get_dirname (abs) };
   gboolean ok = load_server (&r, config, error) && load_auth (&r, config, error) &&
-                load_media (&r, config, error);
+                load_media (&r, config, error) && load_database (&r, config, error);
   g_free (r.dir);
   if (!ok)
     cs_server_config_clear (config);
@@ -212,5 +250,6 @@ cs_server_config_clear (CsServerConfig *c)
     g_bytes_unref (c->token_secret);
   g_free (c->bind_address);
   g_free (c->stun_server);
+  cs_records_config_clear (&c->database);
   memset (c, 0, sizeof *c);
 }

@@ -4,6 +4,8 @@
 
 #include <glib.h>
 
+#include "records/records.h"
+
 G_BEGIN_DECLS
 
 typedef enum {
@@ -21,6 +23,7 @@ typedef struct {
   CsLogFormat log_format;
   /* [auth] */
   GBytes *token_secret;
+  guint room_token_ttl;         /* seconds, for POST /api/v1/room-tokens */
   /* [media] */
   guint workers;
   char *bind_address;           /* NULL: all addresses */
@@ -29,6 +32,9 @@ typedef struct {
   guint32 max_video_bitrate;
   guint max_participants;
   char *stun_server;            /* "host:port" or NULL */
+  /* [database] (records/): has_database when database_url is set */
+  gboolean has_database;
+  CsRecordsConfig database;
 } CsServerConfig;
 
 /* Loads @path into @config (which must be zeroed). On failure @config is

@@ -1,8 +1,11 @@
-/* main.c — consiliumd: reads the configuration, starts the signaling front
- * and the media engine on one GLib main loop, and stops both cleanly on
- * SIGINT/SIGTERM. Also mints room tokens (--mint-token) for run.sh and
- * operators. */
+/* main.c — consiliumd: reads the configuration, migrates the database and
+ * starts the records pool, the signaling front (with the REST API) and the
+ * media engine on one GLib main loop, and stops them cleanly on
+ * SIGINT/SIGTERM. Also mints room tokens (--mint-token) and creates the
+ * first admin (--create-admin) for run.sh and operators. */
+#include "records/records.h"
 #include "server/config.h"
+#include "server/create-admin.h"
 #include "signaling/signaling.h"
 
 #include <glib-unix.h>
@@ -20,6 +23,7 @@ typedef struct {
   GMainLoop *loop;
   CsSignaling *signaling;
   CsMedia *media;
+  CsRecords *records;           /* NULL without [database] */
   guint sigint_id;
   guint sigterm_id;
 } CsServer;
@@ -162,16 +166,43 @@ server_clear (CsServer *server)
   /* Signaling first: its sessions still remove their peers from media. */
   g_clear_pointer (&server->signaling, cs_signaling_free);
   g_clear_pointer (&server->media, cs_media_free);
+  g_clear_pointer (&server->records, cs_records_free);
   g_clear_pointer (&server->loop, g_main_loop_unref);
   cs_server_config_clear (&server->config);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CsServer, server_clear)
+
+/* Migrations run before anything listens, so no request ever sees an old
+ * schema; a database that is down at start is a start failure (later
+ * outages are survived by the pool). */
+static gboolean
+records_start (CsServer *server, GError **error)
+{
+  const CsRecordsConfig *dbc = &server->config.database;
+  if (!server->config.has_database) {
+    g_message ("no [database] configured: the REST API answers 503");
+    return TRUE;
+  }
+  guint version = 0;
+  if (!cs_records_migrate_sync (dbc->owner_conninfo ? dbc->owner_conninfo : dbc->conninfo,
+                                &version, error)) {
+    g_prefix_error (error, "database: ");
+    return FALSE;
+  }
+  g_info ("database schema at version %u", version);
+  server->records = cs_records_new (dbc, g_main_loop_get_context (server->loop), error);
+  if (!server->records)
+    g_prefix_error (error, "database: ");
+  return server->records != NULL;
+}
 
 static gboolean
 server_start (CsServer *server, GError **error)
 {
   const CsServerConfig *c = &server->config;
   server->loop = g_main_loop_new (NULL, FALSE);
+  if (!records_start (server, error))
+    return FALSE;
 
   g_autofree char *stun_url = c->stun_server ? g_strconcat ("stun:", c->stun_server, NULL) : NULL;
   const char *ice_urls[] = { stun_url, NULL };
@@ -188,6 +219,8 @@ server_start (CsServer *server, GError **error)
     .token_secret_len = secret_len,
     .max_participants = c->max_participants,
     .ice_urls = ice_urls,
+    .records = server->records,
+    .room_token_ttl = c->room_token_ttl,
   };
   server->signaling = cs_signaling_new (&sc, error);
   if (!server->signaling)
@@ -218,17 +251,22 @@ main (int argc, char **argv)
 {
   setlocale (LC_ALL, "");
   g_autofree char *config_path = NULL, *room = NULL, *user = NULL, *name = NULL, *role = NULL;
-  gboolean mint = FALSE;
+  g_autofree char *email = NULL;
+  gboolean mint = FALSE, create_admin = FALSE;
   gint64 ttl = DEFAULT_TTL;
   const GOptionEntry entries[] = {
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path, "Configuration file", "FILE" },
     { "mint-token", 0, 0, G_OPTION_ARG_NONE, &mint, "Print a room token and exit", NULL },
     { "room", 0, 0, G_OPTION_ARG_STRING, &room, "Room of the token", "ROOM" },
     { "user", 0, 0, G_OPTION_ARG_STRING, &user, "User id of the token (sub)", "USER" },
-    { "name", 0, 0, G_OPTION_ARG_STRING, &name, "Display name of the token", "NAME" },
+    { "name", 0, 0, G_OPTION_ARG_STRING, &name,
+      "Display name of the token (or of the admin to create)", "NAME" },
     { "role", 0, 0, G_OPTION_ARG_STRING, &role,
       "patient, doctor, specialist, clinic, guest or observer", "ROLE" },
     { "ttl", 0, 0, G_OPTION_ARG_INT64, &ttl, "Token lifetime in seconds (default 3600)", "SECONDS" },
+    { "create-admin", 0, 0, G_OPTION_ARG_NONE, &create_admin,
+      "Create an admin account (password on standard input) and exit", NULL },
+    { "email", 0, 0, G_OPTION_ARG_STRING, &email, "Email of the admin to create", "EMAIL" },
     G_OPTION_ENTRY_NULL
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("- Consilium teleconsultation server");
@@ -250,6 +288,8 @@ main (int argc, char **argv)
   }
   if (mint)
     return mint_token (&server.config, room, user, name, role, ttl);
+  if (create_admin)
+    return cs_create_admin (&server.config, email, name);
 
   log_format = server.config.log_format;
   g_log_set_writer_func (log_writer, NULL, NULL);

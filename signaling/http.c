@@ -1,7 +1,8 @@
 /* http.c — the HTTP side of the signaling port: the web client's static
- * files, GET /metrics and GET /healthz. Files are small (the web client),
- * so each response is read whole into memory and written in chunks as the
- * socket becomes writable. */
+ * files, GET /metrics, GET /healthz, and the REST API under /api/v1 (its
+ * requests and bodies are read here and handed to api.c). Responses are
+ * small (the web client, JSON), so each is held whole in memory and written
+ * in chunks as the socket becomes writable. */
 #include "signaling/signaling-private.h"
 
 #include <glib/gstdio.h>
@@ -83,33 +84,20 @@ add_header (struct lws *wsi, const char *name, const char *value, guint8 **p, gu
                                       end);
 }
 
-/* Sends the status line and headers, then @body (transfer full) as the
- * socket allows. */
+/* Prepares the response: status line, headers and @body (transfer full)
+ * are written from the WRITEABLE callback (write_response), so answers
+ * that come later from the database go out the same way. */
 static int
 respond (struct lws *wsi, CsHttpConn *conn, unsigned int status, const char *mime,
          GBytes *body, const char *cache)
 {
-  guint8 buf[LWS_PRE + 2048];
-  guint8 *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
-  gsize len = g_bytes_get_size (body);
-
-  if (lws_add_http_common_headers (wsi, status, mime, len, &p, end) ||
-      add_header (wsi, "x-content-type-options:", "nosniff", &p, end) ||
-      add_header (wsi, "referrer-policy:", "no-referrer", &p, end) ||
-      add_header (wsi, "x-frame-options:", "DENY", &p, end) ||
-      add_header (wsi, "content-security-policy:", csp, &p, end) ||
-      add_header (wsi, "cache-control:", cache, &p, end) ||
-      lws_finalize_write_http_header (wsi, start, &p, end)) {
-    g_bytes_unref (body);
-    return -1;
-  }
-  if (len == 0) {
-    g_bytes_unref (body);
-    return lws_http_transaction_completed (wsi) ? -1 : 0;
-  }
   g_clear_pointer (&conn->body, g_bytes_unref);
   conn->body = body;
   conn->offset = 0;
+  conn->status = status;
+  conn->mime = mime;
+  conn->cache = cache;
+  conn->headers_pending = TRUE;
   lws_callback_on_writable (wsi);
   return 0;
 }
@@ -122,10 +110,52 @@ respond_text (struct lws *wsi, CsHttpConn *conn, unsigned int status, const char
 }
 
 static int
-write_body (struct lws *wsi, CsHttpConn *conn)
+write_headers (struct lws *wsi, CsHttpConn *conn)
+{
+  guint8 buf[LWS_PRE + 2048];
+  guint8 *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
+  conn->headers_pending = FALSE;
+  if (lws_add_http_common_headers (wsi, conn->status, conn->mime,
+                                   g_bytes_get_size (conn->body), &p, end) ||
+      add_header (wsi, "x-content-type-options:", "nosniff", &p, end) ||
+      add_header (wsi, "referrer-policy:", "no-referrer", &p, end) ||
+      add_header (wsi, "x-frame-options:", "DENY", &p, end) ||
+      add_header (wsi, "content-security-policy:", csp, &p, end) ||
+      add_header (wsi, "cache-control:", conn->cache, &p, end) ||
+      (conn->allow && add_header (wsi, "allow:", conn->allow, &p, end)) ||
+      (conn->close_after && add_header (wsi, "connection:", "close", &p, end)) ||
+      lws_finalize_write_http_header (wsi, start, &p, end))
+    return -1;
+  return 0;
+}
+
+/* The transaction is over: reset the per-request state for keep-alive. */
+static int
+complete (struct lws *wsi, CsHttpConn *conn)
+{
+  g_clear_pointer (&conn->body, g_bytes_unref);
+  g_clear_pointer (&conn->allow, g_free);
+  if (conn->close_after)
+    return -1;
+  conn->discard_body = FALSE;
+  conn->call_started = FALSE;
+  return lws_http_transaction_completed (wsi) ? -1 : 0;
+}
+
+static int
+write_response (struct lws *wsi, CsHttpConn *conn)
 {
   if (!conn->body)
     return 0;
+  if (conn->headers_pending) {
+    if (write_headers (wsi, conn) < 0)
+      return -1;
+    if (g_bytes_get_size (conn->body) == 0)
+      return complete (wsi, conn);
+    /* One write per WRITEABLE callback: the body follows in the next. */
+    lws_callback_on_writable (wsi);
+    return 0;
+  }
   gsize size;
   const guint8 *data = g_bytes_get_data (conn->body, &size);
   gsize n = MIN (size - conn->offset, CHUNK);
@@ -141,8 +171,7 @@ write_body (struct lws *wsi, CsHttpConn *conn)
     lws_callback_on_writable (wsi);
     return 0;
   }
-  g_clear_pointer (&conn->body, g_bytes_unref);
-  return lws_http_transaction_completed (wsi) ? -1 : 0;
+  return complete (wsi, conn);
 }
 
 void
@@ -188,10 +217,120 @@ cs_signaling_append_metrics (CsSignaling *sig, GString *out)
     sig->metrics_func (out, sig->metrics_data);
 }
 
+/* ---- REST API dispatch (api.c) */
+
+/* CsApiRespondFunc: the call's one answer. @user_data is the wsi; the
+ * connection's state is found from it, so nothing dangles if it closed
+ * (an abandoned call never responds). */
+static void
+api_respond (gpointer user_data, guint status, const char *content_type, const char *allow,
+             GBytes *body)
+{
+  struct lws *wsi = user_data;
+  CsHttpConn *conn = lws_wsi_user (wsi);
+  conn->call = NULL;
+  g_free (conn->allow);
+  conn->allow = g_strdup (allow);
+  if (status == HTTP_STATUS_REQ_ENTITY_TOO_LARGE || status == HTTP_STATUS_LENGTH_REQUIRED) {
+    /* The rest of an oversized body is not read: the connection cannot be
+     * reused. */
+    conn->close_after = TRUE;
+    conn->discard_body = TRUE;
+  }
+  respond (wsi, conn, status, content_type, body, "no-store");
+}
+
+static CsHttpMethod
+request_method (struct lws *wsi)
+{
+  static const struct {
+    enum lws_token_indexes token;
+    CsHttpMethod method;
+  } methods[] = {
+    { WSI_TOKEN_GET_URI, CS_HTTP_GET },
+    { WSI_TOKEN_POST_URI, CS_HTTP_POST },
+    { WSI_TOKEN_PUT_URI, CS_HTTP_PUT },
+    { WSI_TOKEN_PATCH_URI, CS_HTTP_PATCH },
+    { WSI_TOKEN_DELETE_URI, CS_HTTP_DELETE },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (methods); i++)
+    if (lws_hdr_total_length (wsi, methods[i].token) > 0)
+      return methods[i].method;
+  return CS_HTTP_OTHER;
+}
+
+/* A header's value, or NULL when absent (transfer full). */
+static char *
+header_dup (struct lws *wsi, enum lws_token_indexes token)
+{
+  int len = lws_hdr_total_length (wsi, token);
+  if (len <= 0)
+    return NULL;
+  char *v = g_malloc (len + 1);
+  if (lws_hdr_copy (wsi, v, len + 1, token) < 0) {
+    g_free (v);
+    return NULL;
+  }
+  return v;
+}
+
+static void
+add_query (struct lws *wsi, CsApiCall *call)
+{
+  /* lws splits the query string at '&' and URL-decodes each part. */
+  char frag[1024];
+  for (int i = 0; i < 32; i++) {
+    int n = lws_hdr_copy_fragment (wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i);
+    if (n < 0)
+      break;
+    char *eq = strchr (frag, '=');
+    if (eq)
+      *eq = '\0';
+    cs_api_call_add_query (call, frag, eq ? eq + 1 : "");
+  }
+}
+
+static int
+handle_api (CsSignaling *sig, struct lws *wsi, CsHttpConn *conn, const char *uri)
+{
+  char source[64] = "";
+  lws_get_peer_simple (wsi, source, sizeof source);
+  g_autofree char *authorization = header_dup (wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+  g_autofree char *content_type = header_dup (wsi, WSI_TOKEN_HTTP_CONTENT_TYPE);
+  g_autofree char *length = header_dup (wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH);
+
+  CsApiCall *call = cs_api_call_new (sig->api, request_method (wsi), uri, source,
+                                     authorization, content_type, api_respond, wsi);
+  conn->call = call;
+  add_query (wsi, call);
+
+  guint64 declared = 0;
+  if (length && !g_ascii_string_to_unsigned (length, 10, 0, G_MAXUINT64, &declared, NULL))
+    declared = G_MAXUINT64;
+  /* This lws does not deliver chunked request bodies: ask for a length. */
+  if (!length && lws_hdr_total_length (wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
+    cs_api_call_refuse_length (call);
+    return 0;
+  }
+  if (declared == 0) {
+    conn->call_started = TRUE;
+    cs_api_call_run (call);
+    return 0;
+  }
+  /* Refuse an oversized body before reading any of it. */
+  if (declared > CS_API_MAX_BODY)
+    cs_api_call_append_body (call, NULL, declared > G_MAXSIZE ? G_MAXSIZE : (gsize) declared);
+  /* Otherwise wait for LWS_CALLBACK_HTTP_BODY_COMPLETION. */
+  return 0;
+}
+
 static int
 handle_request (CsSignaling *sig, struct lws *wsi, CsHttpConn *conn, const char *uri)
 {
   sig->metrics.http_requests++;
+  if (g_str_has_prefix (uri, CS_API_PREFIX "/") || strcmp (uri, CS_API_PREFIX) == 0)
+    return handle_api (sig, wsi, conn, uri);
+
   if (lws_hdr_total_length (wsi, WSI_TOKEN_GET_URI) <= 0)
     return respond_text (wsi, conn, HTTP_STATUS_METHOD_NOT_ALLOWED, "method not allowed\n");
 
@@ -228,11 +367,26 @@ cs_http_callback (struct lws *wsi, enum lws_callback_reasons reason, void *user,
     return 1;  /* WebSockets must ask for "consilium-v1" */
   case LWS_CALLBACK_HTTP:
     return handle_request (lws_context_user (lws_get_context (wsi)), wsi, conn, in);
+  case LWS_CALLBACK_HTTP_BODY:
+    /* A refused call has answered already (conn->call is NULL then). */
+    if (conn->call && !conn->discard_body)
+      cs_api_call_append_body (conn->call, in, len);
+    return 0;
+  case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+    /* A POST with "Content-Length: 0" started already in handle_request. */
+    if (conn->call && !conn->discard_body && !conn->call_started) {
+      conn->call_started = TRUE;
+      cs_api_call_run (conn->call);
+    }
+    return 0;
   case LWS_CALLBACK_HTTP_WRITEABLE:
-    return write_body (wsi, conn);
+    return write_response (wsi, conn);
   case LWS_CALLBACK_CLOSED_HTTP:
-    if (conn)
+    if (conn) {
+      g_clear_pointer (&conn->call, cs_api_call_abandon);
       g_clear_pointer (&conn->body, g_bytes_unref);
+      g_clear_pointer (&conn->allow, g_free);
+    }
     return 0;
   default:
     return lws_callback_http_dummy (wsi, reason, user, in, len);

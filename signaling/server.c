@@ -1,5 +1,5 @@
 /* server.c — the libwebsockets context on the main GLib loop: one TLS
- * vhost serving HTTP (http.c) and the "consilium-v1" WebSocket at /ws,
+ * vhost serving HTTP (http.c, the REST API in api*.c) and the "consilium-v1" WebSocket at /ws,
  * whose messages are reassembled here and handed to session.c. */
 #include "signaling/signaling-private.h"
 
@@ -147,6 +147,7 @@ cs_signaling_new (const CsSignalingConfig *config, GError **error)
   sig->token_secret = g_bytes_new (config->token_secret, config->token_secret_len);
   sig->max_participants = config->max_participants;
   sig->ice_urls = g_strdupv ((char **) config->ice_urls);
+  sig->api = cs_api_new (config->records, sig->token_secret, config->room_token_ttl);
   sig->rooms = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                       (GDestroyNotify) cs_sig_room_free);
   sig->peers = g_hash_table_new (g_str_hash, g_str_equal);
@@ -212,6 +213,7 @@ cs_signaling_free (CsSignaling *sig)
    * left to tell. */
   sig->shutting_down = TRUE;
   g_clear_pointer (&sig->lws, lws_context_destroy);
+  g_clear_pointer (&sig->api, cs_api_free);  /* after lws: closing abandons API calls */
   g_clear_pointer (&sig->rooms, g_hash_table_unref);
   g_clear_pointer (&sig->peers, g_hash_table_unref);
   g_clear_pointer (&sig->token_secret, g_bytes_unref);

@@ -127,6 +127,7 @@ leave_room (CsSession *s)
   if (s->state != CS_SESSION_JOINED)
     return;
   session_log (s, G_LOG_LEVEL_INFO, "participant left");
+  cs_session_audit_room (s, "room.leave");
   s->state = CS_SESSION_LEFT;
   g_hash_table_remove (sig->peers, s->id);
   if (sig->media)
@@ -240,6 +241,7 @@ handle_join (CsSession *s, const CsSigRequest *req)
   if (sig->media)
     cs_media_peer_add (sig->media, room->id, s->id);
   session_log (s, G_LOG_LEVEL_INFO, "participant joined as %s", s->role);
+  cs_session_audit_room (s, "room.join");
 
   CsSigParticipant self;
   cs_session_participant (s, &self);

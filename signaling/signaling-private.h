@@ -5,6 +5,7 @@
 
 #include <libwebsockets.h>
 
+#include "signaling/api.h"
 #include "signaling/protocol.h"
 #include "signaling/signaling.h"
 
@@ -31,6 +32,7 @@ struct _CsSignaling {
   guint max_participants;
   GStrv ice_urls;
   CsMedia *media;               /* (nullable) (transfer none) */
+  CsApi *api;                   /* REST API (docs/api.md); always set */
   CsMetricsFunc metrics_func;
   gpointer metrics_data;
   GHashTable *rooms;            /* room id → CsSigRoom (owned) */
@@ -100,6 +102,9 @@ void cs_session_send (CsSession *s, char *json);
  * when the connection must now close. */
 int cs_session_write (CsSession *s);
 void cs_session_participant (const CsSession *s, CsSigParticipant *out);
+/* api-session.c: audits "room.join" / "room.leave" of a joined session
+ * whose token names an account (numeric sub); no-op otherwise. */
+void cs_session_audit_room (CsSession *s, const char *action);
 
 /* ---- room.c: membership and the per-participant "streams" lists */
 
@@ -118,8 +123,19 @@ void cs_sig_room_update_streams (CsSigRoom *room);
 
 /* ---- http.c */
 
-/* Per-connection state of an HTTP response being written. */
+/* Per-connection state of the HTTP request being served. A response is
+ * prepared (status, headers, body) and written from the WRITEABLE callback,
+ * so API answers that come later from the database are sent the same way. */
 typedef struct {
+  CsApiCall *call;              /* API request waiting for its body or answer */
+  gboolean discard_body;        /* refused (413): ignore the rest of the body */
+  gboolean call_started;        /* run once: lws still reports the end of an empty body */
+  gboolean headers_pending;
+  gboolean close_after;         /* close instead of keep-alive (413) */
+  guint status;
+  const char *mime;             /* static */
+  const char *cache;            /* static */
+  char *allow;                  /* Allow header of a 405, or NULL */
   GBytes *body;
   gsize offset;
 } CsHttpConn;

@@ -19,6 +19,8 @@ typedef enum {
 /* Appends Prometheus text to @out; called on the main thread for GET /metrics. */
 typedef void (*CsMetricsFunc) (GString *out, gpointer user_data);
 
+typedef struct _CsRecords CsRecords;  /* records/records.h */
+
 typedef struct {
   GMainLoop *loop;              /* libwebsockets runs on this loop (transfer none) */
   const char *listen_address;   /* "127.0.0.1" */
@@ -30,6 +32,9 @@ typedef struct {
   gsize token_secret_len;
   guint max_participants;       /* per room */
   const char *const *ice_urls;  /* NULL-terminated STUN/TURN URLs for "ice_servers"; may be NULL */
+  CsRecords *records;           /* (nullable) (transfer none) the REST API's database; must
+                                 * outlive the CsSignaling. NULL: /api/v1 answers 503 */
+  guint room_token_ttl;         /* seconds, tokens from POST /api/v1/room-tokens; 0: 3600 */
 } CsSignalingConfig;
 
 typedef struct _CsSignaling CsSignaling;

@@ -236,6 +236,7 @@ export class Server {
       '',
       // Further sections (e.g. [database]) for tests that need them.
       this.#opts.extraConfig ?? '',
+      ...(this.#opts.database ? await this.#startDatabase(this.#opts.database) : []),
     ].join('\n');
     this.confPath = path.join(this.dir, 'consilium.conf');
     fs.writeFileSync(this.confPath, conf, { mode: 0o600 });
@@ -274,6 +275,80 @@ export class Server {
     this.port = await withTimeout(listening, 15000, 'consiliumd listening line');
     this.url = `https://127.0.0.1:${this.port}`;
     this.wsUrl = `wss://127.0.0.1:${this.port}/ws`;
+  }
+
+  /**
+   * Starts a private PostgreSQL cluster (scripts/pg.sh, in its own temp dir:
+   * pg.sh hands the folder to the cluster's system user, so it cannot sit in
+   * our private one) and returns the [database] config lines. @extra adds or
+   * overrides keys (e.g. { max_failed_logins: 3 }). The cluster is destroyed
+   * on close, after the server has stopped (cleanups run in reverse order).
+   */
+  async #startDatabase(extra) {
+    const pgsh = path.join(SOURCE_DIR, 'scripts/pg.sh');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'consilium-e2e-pg-'));
+    this.pgDir = dir;
+    const env = { ...process.env, CS_PG_FAST: '1' }; // throwaway: no fsync
+    this.#h.defer(`pg.sh destroy ${dir}`, async () => {
+      try {
+        await withTimeout(execFileP(pgsh, ['destroy', dir], { env }), 60000, 'pg.sh destroy');
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+    try {
+      await withTimeout(execFileP(pgsh, ['start', dir], { env }), 90000, 'pg.sh start');
+    } catch (e) {
+      throw new Error(`pg.sh start failed: ${e.stderr || e.message}`);
+    }
+    const url = async (role) => (await execFileP(pgsh, ['url', dir, role])).stdout.trim();
+    const keys = {
+      database_url: await url('app'),
+      database_owner_url: await url('owner'),
+      totp_key: randomBytes(32).toString('hex'),
+      // Cheap hashes: the tests log in many times on two shared cores.
+      argon2_t_cost: 1,
+      argon2_m_cost_kib: 1024,
+      ...(typeof extra === 'object' ? extra : {}),
+    };
+    return ['[database]', ...Object.entries(keys).map(([k, v]) => `${k}=${v}`), ''];
+  }
+
+  /** Bootstraps an admin account with `consiliumd --create-admin` (docs/api.md). */
+  async createAdmin({ email, password, name = 'Admin' }) {
+    const child = execFile(Server.binary(), ['--config', this.confPath, '--create-admin', '--email', email, '--name', name]);
+    const out = [];
+    child.stdout.on('data', (d) => out.push(String(d)));
+    child.stderr.on('data', (d) => out.push(String(d)));
+    child.stdin.end(`${password}\n`);
+    const code = await withTimeout(new Promise((r) => child.on('exit', r)), 30000, 'consiliumd --create-admin');
+    this.#log.push(`-- create-admin: exit ${code}: ${out.join('').trim()}`);
+    if (code !== 0) throw new Error(`consiliumd --create-admin exited ${code}: ${out.join('')}`);
+  }
+
+  /** A REST call (docs/api.md) from node; resolves {status, headers, body (parsed JSON, or text)}. */
+  async api(method, pathname, { body, token } = {}) {
+    const https = await import('node:https');
+    const data = body === undefined ? null : JSON.stringify(body);
+    const headers = {};
+    if (data !== null) headers['Content-Type'] = 'application/json';
+    if (token) headers.Authorization = `Bearer ${token}`;
+    return withTimeout(new Promise((resolve, reject) => {
+      const req = https.request(`${this.url}/api/v1${pathname}`, { method, headers, rejectUnauthorized: false }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (text += d));
+        res.on('end', () => {
+          let parsed = text;
+          try {
+            parsed = text ? JSON.parse(text) : null;
+          } catch {}
+          resolve({ status: res.statusCode, headers: res.headers, body: parsed });
+        });
+      });
+      req.on('error', reject);
+      req.end(data ?? undefined);
+    }), 20000, `${method} ${pathname}`);
   }
 
   get alive() {
@@ -536,4 +611,60 @@ export async function wsClient(server, h) {
       return withTimeout(new Promise((r) => ws.once('close', (code) => r({ code }))), timeout, 'ws close');
     },
   };
+}
+
+// ------------------------------------------------------------------ TOTP
+
+/** RFC 4648 base32 to bytes (spaces and padding ignored). */
+export function base32Decode(text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0, value = 0;
+  const out = [];
+  for (const ch of text.toUpperCase().replace(/[\s=]/g, '')) {
+    const i = alphabet.indexOf(ch);
+    if (i < 0) throw new Error(`not base32: ${ch}`);
+    value = ((value << 5) | i) & 0xffff;
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return Buffer.from(out);
+}
+
+/** The 6-digit RFC 6238 code (HMAC-SHA1, 30 s steps) of @key for time step @step. */
+export function totpCode(key, step) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = createHmac('sha1', key).update(counter).digest();
+  const off = mac[mac.length - 1] & 0x0f;
+  return String((mac.readUInt32BE(off) & 0x7fffffff) % 1000000).padStart(6, '0');
+}
+
+/**
+ * An authenticator app for one account. The server accepts the steps next
+ * to the current one but each step once only (docs/records.md), so code()
+ * hands out a step above the last one used, waiting for the clock when that
+ * would be more than one step ahead.
+ */
+export class Authenticator {
+  #key;
+  #last = -Infinity;
+
+  constructor(secret) {
+    this.#key = base32Decode(secret);
+  }
+
+  async code() {
+    for (;;) {
+      const now = Math.floor(Date.now() / 30000);
+      const step = Math.max(now, this.#last + 1);
+      if (step <= now + 1) {
+        this.#last = step;
+        return totpCode(this.#key, step);
+      }
+      await sleep((now + 1) * 30000 - Date.now() + 250);
+    }
+  }
 }

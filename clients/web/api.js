@@ -1,0 +1,95 @@
+// api.js — the REST side of docs/api.md: JSON over fetch, the session token
+// kept per tab, and every failure turned into an ApiError carrying the
+// server's stable error code (the client picks its translated text by code).
+
+const BASE = '/api/v1';
+const SESSION_KEY = 'consilium.session';
+// The call page (app.js) reads a room token from here when the URL has none.
+const ROOM_TOKEN_KEY = 'consilium.token';
+
+/** A failed call: @status is the HTTP status (0 when the server was not reached). */
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message || code);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+  }
+}
+
+// sessionStorage, not localStorage: a bearer token should die with the tab.
+function storage() {
+  try {
+    return window.sessionStorage;
+  } catch {
+    return null; // storage disabled: the session lasts until reload
+  }
+}
+
+let memoryToken = null;
+
+export function sessionToken() {
+  return storage()?.getItem(SESSION_KEY) ?? memoryToken;
+}
+
+export function setSessionToken(token) {
+  memoryToken = token;
+  const s = storage();
+  if (!s) return;
+  if (token) s.setItem(SESSION_KEY, token);
+  else s.removeItem(SESSION_KEY);
+}
+
+/** Hands a room token to the call page, keeping it out of the address bar. */
+export function handRoomToken(token) {
+  storage()?.setItem(ROOM_TOKEN_KEY, token);
+}
+
+/** Builds "?k=v&..." from @params, leaving out empty values. */
+export function queryString(params = {}) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+/**
+ * Calls @method @path (below /api/v1). @body is sent as JSON when given.
+ * Resolves with the parsed JSON (null for 204), or with the raw Response when
+ * @raw is set (exports); rejects with ApiError.
+ */
+export async function call(method, path, { body, query, raw = false } = {}) {
+  const headers = { Accept: 'application/json' };
+  const token = sessionToken();
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  let res;
+  try {
+    res = await fetch(BASE + path + queryString(query), {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: 'no-store',
+      credentials: 'omit',
+    });
+  } catch (e) {
+    throw new ApiError(0, 'network', String(e));
+  }
+  if (res.ok && raw) return res;
+  if (res.status === 204) return null;
+  let data = null;
+  try {
+    data = await res.json();
+  } catch {
+    // A proxy's HTML error page or a truncated body: fall through.
+  }
+  if (res.ok) return data ?? {};
+  const err = data?.error;
+  throw new ApiError(res.status, typeof err?.code === 'string' ? err.code : `http-${res.status}`,
+    typeof err?.message === 'string' ? err.message : res.statusText);
+}
+
+export const get = (path, query) => call('GET', path, { query });
+export const post = (path, body) => call('POST', path, { body });
+export const put = (path, body) => call('PUT', path, { body });
+export const del = (path) => call('DELETE', path);

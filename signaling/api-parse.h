@@ -1,0 +1,130 @@
+/* api-parse.h — the pure half of the REST API (docs/api.md): routing a
+ * method and path to an endpoint with its path ids, strict id parsing, and
+ * decoding a JSON request body against the endpoint's field list. No I/O,
+ * no database, no logging: linked by the fuzzer (tests/fuzz/fuzz-http.c). */
+#pragma once
+
+#include <glib.h>
+#include <jansson.h>
+
+G_BEGIN_DECLS
+
+#define CS_API_PREFIX "/api/v1"
+#define CS_API_MAX_BODY 65536
+
+typedef enum {
+  CS_HTTP_GET,
+  CS_HTTP_POST,
+  CS_HTTP_PUT,
+  CS_HTTP_PATCH,
+  CS_HTTP_DELETE,
+  CS_HTTP_OTHER,                /* HEAD, OPTIONS, ...: never routed */
+} CsHttpMethod;
+
+const char *cs_http_method_to_string (CsHttpMethod method);
+
+typedef enum {
+  CS_API_REGISTER,
+  CS_API_LOGIN,
+  CS_API_LOGOUT,
+  CS_API_RESET_REQUEST,
+  CS_API_RESET,
+  CS_API_ME,
+  CS_API_ME_PASSWORD,
+  CS_API_ME_TOTP,
+  CS_API_ME_TOTP_CONFIRM,
+  CS_API_USERS_LIST,
+  CS_API_USERS_CREATE,
+  CS_API_INSTITUTIONS_LIST,
+  CS_API_INSTITUTIONS_CREATE,
+  CS_API_DOCTOR_GET,
+  CS_API_DOCTOR_PROFILE,
+  CS_API_DOCTOR_VERIFY,
+  CS_API_CARE_GRANT,
+  CS_API_CARE_REVOKE,
+  CS_API_PATIENT_GET,
+  CS_API_AUDIT_SEARCH,
+  CS_API_AUDIT_EXPORT,
+  CS_API_AUDIT_VERIFY,
+  CS_API_ROOM_TOKEN,
+  CS_API_N_ENDPOINTS
+} CsApiEndpoint;
+
+/* Who may call an endpoint, as a bit mask. The REST layer checks it before
+ * the handler runs; handlers add relationship checks (own id, care). */
+enum {
+  CS_API_ANONYMOUS = 1 << 0,    /* no session needed (and none looked at) */
+  CS_API_PATIENT = 1 << 1,
+  CS_API_DOCTOR = 1 << 2,       /* doctor and specialist */
+  CS_API_CLINIC = 1 << 3,
+  CS_API_ADMIN = 1 << 4,
+  CS_API_AUDITOR = 1 << 5,
+  CS_API_STAFF_SETUP = 1 << 6,  /* also allowed to a totp_setup_required session */
+};
+#define CS_API_ANY_ROLE (CS_API_PATIENT | CS_API_DOCTOR | CS_API_CLINIC | CS_API_ADMIN | \
+                         CS_API_AUDITOR)
+
+typedef enum {
+  CS_API_FIELD_STRING,
+  CS_API_FIELD_INT,             /* a JSON integer >= 1 (ids) */
+} CsApiFieldType;
+
+typedef struct {
+  const char *name;
+  CsApiFieldType type;
+  gboolean required;
+} CsApiField;
+
+/* One endpoint: the route table row. */
+typedef struct {
+  CsHttpMethod method;
+  const char *pattern;          /* under CS_API_PREFIX; "{id}" is a path id */
+  CsApiEndpoint endpoint;
+  const char *name;             /* audit action of a refused call */
+  guint access;                 /* CS_API_* bits */
+  const CsApiField *fields;     /* body fields, NULL-name terminated; NULL: no body */
+} CsApiRoute;
+
+typedef enum {
+  CS_API_ROUTE_OK = 0,
+  CS_API_ROUTE_NOT_FOUND = -1,
+  CS_API_ROUTE_METHOD = -2,     /* the path exists with other methods */
+} CsApiRouteResult;
+
+#define CS_API_MAX_PATH_IDS 2
+
+typedef struct {
+  const CsApiRoute *route;      /* CS_API_ROUTE_OK only */
+  gint64 ids[CS_API_MAX_PATH_IDS];  /* the "{id}"s, in path order */
+  char allow[48];               /* CS_API_ROUTE_METHOD: "GET, POST" */
+} CsApiMatch;
+
+/* Matches @path (@len bytes, no query string, starting with CS_API_PREFIX)
+ * against the route table. */
+CsApiRouteResult cs_api_route (CsHttpMethod method, const char *path, gsize len,
+                               CsApiMatch *out);
+/* The route of @endpoint (for tests and the fuzzer's dictionary). */
+const CsApiRoute *cs_api_route_get (CsApiEndpoint endpoint);
+
+/* Strict decimal id: 1..G_MAXINT64, digits only, no leading zero. */
+gboolean cs_api_parse_id (const char *s, gsize len, gint64 *out);
+
+/* Why a body or parameter was refused: an error code of docs/api.md and an
+ * English message (names the field). */
+typedef struct {
+  const char *code;             /* static: "bad-json", "bad-request" */
+  char message[160];
+} CsApiProblem;
+
+/* Decodes @data as a JSON object holding exactly @fields (unknown,
+ * duplicate, ill-typed or missing-but-required fields are refused; strings
+ * must not contain NUL). Returns the object (transfer full), or NULL with
+ * @problem filled. @fields NULL: any body is ignored, returns NULL with
+ * problem->code NULL. */
+json_t *cs_api_body_decode (const char *data, gsize len, const CsApiField *fields,
+                            CsApiProblem *problem);
+
+/* Whether @content_type is application/json (optionally with parameters). */
+gboolean cs_api_is_json_type (const char *content_type);
+
+G_END_DECLS
