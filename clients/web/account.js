@@ -4,7 +4,7 @@
 // consultation with a room token issued for the signed-in user. Admins and
 // auditors get their panels from admin.js and audit.js. API: docs/api.md.
 
-import { LOCALES, pickLocale, setLocale, getLocale, t, applyStatic } from './i18n.js';
+import { t, applyStatic, getLocale, initLanguageSelect } from './i18n.js';
 import * as api from './api.js';
 import { toSvg } from './qr.js';
 import {
@@ -28,26 +28,6 @@ const state = {
 
 // ---------------------------------------------------------------- language
 
-function initLanguage() {
-  const select = $('lang-select');
-  for (const { code, label } of LOCALES) select.append(new Option(label, code));
-  let saved = null;
-  try {
-    saved = localStorage.getItem('consilium.lang');
-  } catch {
-    // Storage may be disabled; the browser's languages still apply.
-  }
-  setLocale(saved || pickLocale(navigator.languages?.length ? navigator.languages : [navigator.language]));
-  select.value = getLocale();
-  select.addEventListener('change', () => {
-    setLocale(select.value);
-    try {
-      localStorage.setItem('consilium.lang', select.value);
-    } catch {}
-    renderTexts();
-  });
-  renderTexts();
-}
 
 function renderTexts() {
   applyStatic();
@@ -415,7 +395,7 @@ function exposeTestHook() {
 // ---------------------------------------------------------------- start
 
 async function init() {
-  initLanguage();
+  initLanguageSelect($('lang-select'), renderTexts);
   exposeTestHook();
   onSessionLost(endSession);
   admin.init();

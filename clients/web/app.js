@@ -2,7 +2,7 @@
 // between signaling (signaling.js), the peer connection (call.js) and the
 // DOM (ui.js). Protocol: docs/signaling.md.
 
-import { LOCALES, pickLocale, setLocale, getLocale, t, applyStatic } from './i18n.js';
+import { t, applyStatic, getLocale, initLanguageSelect } from './i18n.js';
 import { Signaling, SignalingError } from './signaling.js';
 import { Call } from './call.js';
 import { ReceiverQuality, senderQuality } from './quality.js';
@@ -34,26 +34,6 @@ const tiles = new ui.Tiles();
 
 // ---------------------------------------------------------------- language
 
-function initLanguage() {
-  const select = $('lang-select');
-  for (const { code, label } of LOCALES) select.append(new Option(label, code));
-  let saved = null;
-  try {
-    saved = localStorage.getItem('consilium.lang');
-  } catch {
-    // Storage may be disabled; the browser's languages still apply.
-  }
-  setLocale(saved || pickLocale(navigator.languages?.length ? navigator.languages : [navigator.language]));
-  select.value = getLocale();
-  select.addEventListener('change', () => {
-    setLocale(select.value);
-    try {
-      localStorage.setItem('consilium.lang', select.value);
-    } catch {}
-    renderTexts();
-  });
-  renderTexts();
-}
 
 function renderTexts() {
   applyStatic();
@@ -411,7 +391,7 @@ function exposeTestHook() {
 // ---------------------------------------------------------------- start
 
 function init() {
-  initLanguage();
+  initLanguageSelect($('lang-select'), renderTexts);
   exposeTestHook();
   ui.showScreen('join');
 

@@ -597,3 +597,27 @@ export function applyStatic(root = document) {
   for (const el of root.querySelectorAll('[data-i18n-title]'))
     el.setAttribute('title', t(el.dataset.i18nTitle));
 }
+
+/**
+ * Fills the language <select>, picks the saved or the browser's language
+ * and re-renders through @render on every change (shared by all pages).
+ */
+export function initLanguageSelect(select, render) {
+  for (const { code, label } of LOCALES) select.append(new Option(label, code));
+  let saved = null;
+  try {
+    saved = localStorage.getItem('consilium.lang');
+  } catch {
+    // Storage may be disabled; the browser's languages still apply.
+  }
+  setLocale(saved || pickLocale(navigator.languages?.length ? navigator.languages : [navigator.language]));
+  select.value = getLocale();
+  select.addEventListener('change', () => {
+    setLocale(select.value);
+    try {
+      localStorage.setItem('consilium.lang', select.value);
+    } catch {}
+    render();
+  });
+  render();
+}
