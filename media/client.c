@@ -5,6 +5,7 @@
 
 #include <openssl/rand.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #define URI_MID "urn:ietf:params:rtp-hdrext:sdes:mid"
 #define URI_TWCC "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
@@ -459,6 +460,17 @@ cs_client_send_rtcp (CsClient *c, guint8 *packet, gsize len, gsize cap)
   if (cap < len + SRTP_MAX_TRAILER_LEN + 4)
     return -1;
   return cs_transport_send_rtcp (&c->t, packet, len);
+}
+
+gboolean
+cs_client_set_recv_buffer (CsClient *c, int bytes)
+{
+  GSocket *socket = nice_agent_get_selected_socket (c->t.agent, c->t.stream_id, 1);
+  if (!socket)
+    return FALSE;
+  gboolean ok = setsockopt (g_socket_get_fd (socket), SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes) == 0;
+  g_object_unref (socket);
+  return ok;
 }
 
 void

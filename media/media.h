@@ -190,6 +190,11 @@ gboolean cs_client_get_stream (CsClient *client, guint index, CsClientStream *ou
  * SRTP trailer (16 bytes). Returns the bytes sent or -1. */
 int cs_client_send_rtp (CsClient *client, guint8 *packet, gsize len, gsize cap);
 int cs_client_send_rtcp (CsClient *client, guint8 *packet, gsize len, gsize cap);
+/* Once connected: sets SO_RCVBUF of the selected UDP socket (the kernel
+ * doubles it, capped by net.core.rmem_max), so a load generator that
+ * receives many streams on one thread rides out scheduling hiccups.
+ * FALSE when no pair is selected yet or the kernel refuses. */
+gboolean cs_client_set_recv_buffer (CsClient *client, int bytes);
 /* Sends @data as is on the ICE transport (no SRTP): for fault tests. */
 void cs_client_send_raw (CsClient *client, const guint8 *data, gsize len);
 

@@ -1,5 +1,6 @@
 /* records.h — the one public header of records/: accounts, sessions, doctor
- * profiles, care relationships and the audit trail, in PostgreSQL.
+ * profiles, care relationships, institutions' patients and the audit
+ * trail, in PostgreSQL.
  *
  * Threading: every cs_records_* call is made from the thread running the
  * GMainContext given to cs_records_new(); completions are delivered there
@@ -330,13 +331,37 @@ void cs_records_care_revoke_async (CsRecords *db, const CsActor *actor, gint64 d
                                    GAsyncReadyCallback callback, gpointer user_data);
 gboolean cs_records_care_revoke_finish (CsRecords *db, GAsyncResult *res, GError **error);
 /* Whether @user_id may read @patient_id's clinical data: the patient
- * themself, or a verified doctor/specialist in an active care relationship.
- * The same rule is the SQL function can_access_patient(actor, patient). */
+ * themself, a verified doctor/specialist in an active care relationship, or
+ * clinic staff of an institution the patient is linked to (below). The same
+ * rule is the SQL function can_access_patient(actor, patient). */
 void cs_records_can_access_patient_async (CsRecords *db, gint64 user_id, gint64 patient_id,
                                           GCancellable *cancellable,
                                           GAsyncReadyCallback callback, gpointer user_data);
 gboolean cs_records_can_access_patient_finish (CsRecords *db, GAsyncResult *res,
                                                gboolean *out_allowed, GError **error);
+
+/* ---- institution patients (institution-patients.c) ------------------------ */
+
+/* Links @patient_id to @institution_id, so that the institution's clinic
+ * staff may read the patient. Allowed to admins and to clinic staff of that
+ * same institution, judged on the actor's current account row: FORBIDDEN
+ * (and audited as denied) otherwise. INVALID when @patient_id is not a
+ * patient or @institution_id does not exist. Adding a live link renews it. */
+void cs_records_institution_patient_add_async (CsRecords *db, const CsActor *actor,
+                                               gint64 institution_id, gint64 patient_id,
+                                               GCancellable *cancellable,
+                                               GAsyncReadyCallback callback,
+                                               gpointer user_data);
+gboolean cs_records_institution_patient_add_finish (CsRecords *db, GAsyncResult *res,
+                                                    GError **error);
+/* Ends a live link (same actors); NOT_FOUND when there was none. */
+void cs_records_institution_patient_remove_async (CsRecords *db, const CsActor *actor,
+                                                  gint64 institution_id, gint64 patient_id,
+                                                  GCancellable *cancellable,
+                                                  GAsyncReadyCallback callback,
+                                                  gpointer user_data);
+gboolean cs_records_institution_patient_remove_finish (CsRecords *db, GAsyncResult *res,
+                                                       GError **error);
 
 /* ---- audit trail (audit.c; chain format in audit-chain.h) ----------------- */
 

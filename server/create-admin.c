@@ -3,13 +3,13 @@
 #include "server/create-admin.h"
 
 #include "records/api-support.h"
+#include "server/cli-records.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
 
-#define CONNECT_TIMEOUT_MS 10000
 #define MAX_PASSWORD 1024
 
 typedef struct {
@@ -55,23 +55,6 @@ on_created (GObject *source, GAsyncResult *res, gpointer user_data)
   g_main_loop_quit (b->loop);
 }
 
-static gboolean
-on_timeout (gpointer user_data)
-{
-  g_main_loop_quit (user_data);
-  return G_SOURCE_REMOVE;
-}
-
-static gboolean
-poll_available (gpointer user_data)
-{
-  Bootstrap *b = user_data;
-  if (!cs_records_is_available (b->db))
-    return G_SOURCE_CONTINUE;
-  g_main_loop_quit (b->loop);
-  return G_SOURCE_REMOVE;
-}
-
 int
 cs_create_admin (const CsServerConfig *config, const char *email, const char *name)
 {
@@ -97,24 +80,12 @@ cs_create_admin (const CsServerConfig *config, const char *email, const char *na
     return 1;
   }
   Bootstrap b = { .loop = g_main_loop_new (NULL, FALSE) };
-  b.db = cs_records_new (dbc, NULL, &error);
+  b.db = cs_cli_records_open (dbc, b.loop, &error);
+  int status = 0;
   if (!b.db) {
     g_printerr ("consiliumd: database: %s\n", error->message);
-    g_main_loop_unref (b.loop);
-    return 1;
-  }
-  /* The pool connects in the background: wait for it, within reason. */
-  guint timeout = g_timeout_add (CONNECT_TIMEOUT_MS, on_timeout, b.loop);
-  guint poll = g_timeout_add (20, poll_available, &b);
-  g_main_loop_run (b.loop);
-  int status = 0;
-  if (!cs_records_is_available (b.db)) {
-    /* The timeout fired and removed itself. */
-    g_source_remove (poll);
-    g_printerr ("consiliumd: database unreachable\n");
     status = 1;
   } else {
-    g_source_remove (timeout);
     CsNewUser nu = { .email = email, .password = password,
                      .display_name = name ? name : "Administrator" };
     cs_records_bootstrap_admin_async (b.db, &nu, "cli", NULL, on_created, &b);

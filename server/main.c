@@ -1,11 +1,13 @@
 /* main.c — consiliumd: reads the configuration, migrates the database and
  * starts the records pool, the signaling front (with the REST API) and the
  * media engine on one GLib main loop, and stops them cleanly on
- * SIGINT/SIGTERM. Also mints room tokens (--mint-token) and creates the
- * first admin (--create-admin) for run.sh and operators. */
+ * SIGINT/SIGTERM. Also mints room tokens (--mint-token), creates the first
+ * admin (--create-admin) and verifies the audit chain (--verify-audit) for
+ * run.sh and operators. */
 #include "records/records.h"
 #include "server/config.h"
 #include "server/create-admin.h"
+#include "server/verify-audit.h"
 #include "signaling/signaling.h"
 
 #include <glib-unix.h>
@@ -252,7 +254,7 @@ main (int argc, char **argv)
   setlocale (LC_ALL, "");
   g_autofree char *config_path = NULL, *room = NULL, *user = NULL, *name = NULL, *role = NULL;
   g_autofree char *email = NULL;
-  gboolean mint = FALSE, create_admin = FALSE;
+  gboolean mint = FALSE, create_admin = FALSE, verify_audit = FALSE;
   gint64 ttl = DEFAULT_TTL;
   const GOptionEntry entries[] = {
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path, "Configuration file", "FILE" },
@@ -267,6 +269,8 @@ main (int argc, char **argv)
     { "create-admin", 0, 0, G_OPTION_ARG_NONE, &create_admin,
       "Create an admin account (password on standard input) and exit", NULL },
     { "email", 0, 0, G_OPTION_ARG_STRING, &email, "Email of the admin to create", "EMAIL" },
+    { "verify-audit", 0, 0, G_OPTION_ARG_NONE, &verify_audit,
+      "Verify the audit hash chain, name the first broken record and exit", NULL },
     G_OPTION_ENTRY_NULL
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("- Consilium teleconsultation server");
@@ -290,6 +294,8 @@ main (int argc, char **argv)
     return mint_token (&server.config, room, user, name, role, ttl);
   if (create_admin)
     return cs_create_admin (&server.config, email, name);
+  if (verify_audit)
+    return cs_verify_audit (&server.config);
 
   log_format = server.config.log_format;
   g_log_set_writer_func (log_writer, NULL, NULL);

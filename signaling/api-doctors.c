@@ -241,9 +241,10 @@ void
 cs_api_patient_get (CsApiCall *call)
 {
   /* records' rule (can_access_patient) is the single source of truth: the
-   * patient themself or a verified doctor in a live care relationship.
-   * Other roles are refused without asking, but still audited. */
-  if (call->actor.role == CS_ROLE_CLINIC_STAFF || call->actor.role == CS_ROLE_ADMIN) {
+   * patient themself, a verified doctor in a live care relationship, or
+   * staff of a clinic the patient is linked to. Admins manage accounts and
+   * read nothing clinical: refused without asking, but still audited. */
+  if (call->actor.role == CS_ROLE_ADMIN) {
     cs_api_fail_forbidden (call, "your role may not read patient records");
     return;
   }

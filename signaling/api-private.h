@@ -91,6 +91,9 @@ void cs_api_users_list (CsApiCall *call);
 void cs_api_users_create (CsApiCall *call);
 void cs_api_institutions_list (CsApiCall *call);
 void cs_api_institutions_create (CsApiCall *call);
+/* api-institutions.c */
+void cs_api_institution_patient_add (CsApiCall *call);
+void cs_api_institution_patient_remove (CsApiCall *call);
 /* api-doctors.c */
 void cs_api_doctor_get (CsApiCall *call);
 void cs_api_doctor_profile (CsApiCall *call);

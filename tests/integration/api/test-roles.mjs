@@ -1,12 +1,12 @@
 // test-roles.mjs — the role matrix: every role (and anonymous) against every
 // endpoint; allowed calls succeed, forbidden ones get 403 (401 anonymous),
-// including a patient guessing other patients' ids and a doctor without a
-// care relationship.
+// including a patient guessing other patients' ids, a doctor without a
+// care relationship and clinic staff outside the patient's institution.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
-  api, Cluster, createHarness, errorCode, makeWorld, PASSWORD, startServer, uniqueEmail,
+  api, Cluster, createHarness, enrolStaff, errorCode, makeWorld, PASSWORD, startServer, uniqueEmail,
 } from './lib.mjs';
 
 const ROLES = ['anonymous', 'patient', 'doctorU', 'doctor', 'specialist', 'clinic', 'admin', 'auditor'];
@@ -63,7 +63,22 @@ test('role matrix', { timeout: 300000 }, async (t) => {
       expect: others(['clinic', 'admin'], 204),
     },
     {
-      // Only the patient and a verified doctor caring for them.
+      name: 'POST /institutions/{id}/patients/{pid}',
+      req: () => ['POST', `/institutions/${w.institution.id}/patients/${w.patient2.id}`],
+      expect: others(['clinic', 'admin'], 204),
+    },
+    {
+      name: 'DELETE /institutions/{id}/patients/{pid}',
+      before: async () => {
+        const r = await api(server, 'POST', `/institutions/${w.institution.id}/patients/${w.patient2.id}`, { token: w.admin.token });
+        assert.equal(r.status, 204, r.text);
+      },
+      req: () => ['DELETE', `/institutions/${w.institution.id}/patients/${w.patient2.id}`],
+      expect: others(['clinic', 'admin'], 204),
+    },
+    {
+      // Only the patient, a verified doctor caring for them and staff of an
+      // institution they are linked to (this one is linked to none).
       name: 'GET /patients/{id}',
       req: () => ['GET', `/patients/${w.patient.id}`],
       expect: others(['patient', 'doctor'], 200),
@@ -164,5 +179,62 @@ test('role matrix', { timeout: 300000 }, async (t) => {
     assert.ok(doctors.json.items.every((u) => u.role === 'doctor'));
     for (const bad of ['limit=0', 'limit=101', 'limit=abc', 'cursor=-1', 'role=king'])
       assert.equal((await api(server, 'GET', `/admin/users?${bad}`, { token: w.admin.token })).status, 400, bad);
+  });
+
+  await t.test('clinic staff read only their institution\'s patients', async () => {
+    const as = (acct, method, p) => api(server, method, p, { token: acct.token });
+    const instB = (await api(server, 'POST', '/institutions', {
+      token: w.admin.token, body: { name: 'Hospital B', kind: 'hospital' },
+    })).json.institution;
+    const clinicB = { email: uniqueEmail('clinicB') };
+    const made = await api(server, 'POST', '/admin/users', {
+      token: w.admin.token,
+      body: { email: clinicB.email, password: PASSWORD, display_name: 'B staff', role: 'clinic_staff', institution_id: instB.id },
+    });
+    assert.equal(made.status, 201, made.text);
+    await enrolStaff(server, clinicB);
+    const reg = await api(server, 'POST', '/auth/register', {
+      body: { email: uniqueEmail('patient3'), password: PASSWORD, display_name: 'Unlinked' },
+    });
+    const unlinked = reg.json.user.id;
+    const A = w.institution.id;
+    // The matrix's last DELETE row (auditor, refused) left patient2 linked to A.
+    assert.equal((await as(w.admin, 'DELETE', `/institutions/${A}/patients/${w.patient2.id}`)).status, 204);
+
+    // Staff link their own institution's patient and then read them.
+    assert.equal((await as(w.clinic, 'POST', `/institutions/${A}/patients/${w.patient.id}`)).status, 204);
+    const read = await as(w.clinic, 'GET', `/patients/${w.patient.id}`);
+    assert.equal(read.status, 200, read.text);
+    assert.equal(read.json.patient.display_name, 'The patient');
+    // An admin links patient2 to B: B's staff read them, A's do not.
+    assert.equal((await as(w.admin, 'POST', `/institutions/${instB.id}/patients/${w.patient2.id}`)).status, 204);
+    assert.equal((await as(clinicB, 'GET', `/patients/${w.patient2.id}`)).status, 200);
+    assert.equal((await as(clinicB, 'GET', `/patients/${w.patient.id}`)).status, 403);
+    for (const id of [w.patient2.id, unlinked, w.doctor.id, 999999999]) {
+      const res = await as(w.clinic, 'GET', `/patients/${id}`);
+      assert.equal(res.status, 403, `clinic A reading ${id}: ${res.text}`);
+      assert.equal(errorCode(res), 'forbidden');
+    }
+
+    // Nobody links to, or unlinks from, another institution.
+    for (const [who, method, p] of [
+      [clinicB, 'POST', `/institutions/${A}/patients/${unlinked}`],
+      [clinicB, 'DELETE', `/institutions/${A}/patients/${w.patient.id}`],
+      [w.patient, 'POST', `/institutions/${A}/patients/${w.patient.id}`],
+      [w.doctor, 'POST', `/institutions/${A}/patients/${unlinked}`],
+      [w.doctor, 'DELETE', `/institutions/${A}/patients/${w.patient.id}`],
+    ]) {
+      const res = await as(who, method, p);
+      assert.equal(res.status, 403, `${who.email} ${method} ${p}: ${res.text}`);
+    }
+    assert.equal((await as(w.clinic, 'GET', `/patients/${unlinked}`)).status, 403);
+    // Only patients can be linked; unknown institutions are refused.
+    assert.equal((await as(w.clinic, 'POST', `/institutions/${A}/patients/${w.doctor.id}`)).status, 400);
+    assert.equal((await as(w.admin, 'POST', `/institutions/999999/patients/${unlinked}`)).status, 400);
+
+    // Unlinking takes the access away at once; a second unlink finds nothing.
+    assert.equal((await as(w.clinic, 'DELETE', `/institutions/${A}/patients/${w.patient.id}`)).status, 204);
+    assert.equal((await as(w.clinic, 'GET', `/patients/${w.patient.id}`)).status, 403);
+    assert.equal((await as(w.clinic, 'DELETE', `/institutions/${A}/patients/${w.patient.id}`)).status, 404);
   });
 });
