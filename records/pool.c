@@ -420,9 +420,15 @@ pool_pump (CsPool *pool)
 gboolean
 cs_pool_is_available (CsPool *pool)
 {
-  for (guint i = 0; i < pool->n_conns; i++)
-    if (pool->conns[i].state == CONN_IDLE || pool->conns[i].state == CONN_BUSY)
+  /* A connection still making its first attempt counts: right after start
+   * queries wait for it instead of failing. One retrying after an outage
+   * (logged down) does not: callers get a fast 503 meanwhile. */
+  for (guint i = 0; i < pool->n_conns; i++) {
+    const Conn *c = &pool->conns[i];
+    if (c->state == CONN_IDLE || c->state == CONN_BUSY ||
+        (c->state == CONN_CONNECTING && !c->logged_down))
       return TRUE;
+  }
   return FALSE;
 }
 

@@ -69,7 +69,7 @@ test('admin: TOTP set-up, institutions, staff accounts, doctor verification', { 
   await ap.fill('#new-user-password', doctor.password);
   await ap.selectOption('#new-user-role', 'doctor');
   await ap.click('#create-user-button');
-  assert.match(await waitNotice(ap, 'admin.create.done'), /Li Wei, doctor/);
+  assert.match(await waitNotice(ap, 'admin.create.done', /Li Wei, doctor/), /Li Wei, doctor/);
   let drow = await waitFor(ap, (e) => [...document.querySelectorAll('#users-table tbody tr')]
     .some((r) => r.children[2].textContent === e), doctor.email, { what: 'doctor listed' }).then(() => rowOf(ap, doctor.email));
   assert.equal(drow.status, 'none', 'no profile yet');

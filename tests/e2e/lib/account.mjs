@@ -26,8 +26,12 @@ export async function waitError(page, code) {
 }
 
 /** Waits for the notice with i18n key @key and returns its text. */
-export async function waitNotice(page, key) {
-  await waitFor(page, (k) => window.consiliumAccount.notice === k, key, { what: `notice ${key}` });
+export async function waitNotice(page, key, text = null) {
+  // The same key can repeat (two accounts created in a row): @text, a
+  // RegExp, tells this notice from the last one.
+  await waitFor(page, ({ k, src }) => window.consiliumAccount.notice === k &&
+    (!src || new RegExp(src).test(document.getElementById('notice')?.textContent ?? '')),
+  { k: key, src: text?.source ?? null }, { what: `notice ${key}${text ? ` ${text}` : ''}` });
   return (await page.textContent('#notice')).trim();
 }
 
