@@ -142,13 +142,9 @@ on_admin_hashed (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   GTask *task = user_data;
   Bootstrap *b = g_task_get_task_data (task);
-  GError *error = NULL;
-  g_autofree char *hash = cs_password_hash_finish (result, &error);
-  if (!hash) {
-    g_task_return_error (task, error);
-    g_object_unref (task);
+  g_autofree char *hash = cs_password_hash_finish (task, result);
+  if (!hash)
     return;
-  }
   const char *params[] = { b->email, b->display_name, hash, b->source };
   cs_task_query (task, return_admin,
                  "WITH u AS ("

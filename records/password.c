@@ -83,9 +83,15 @@ cs_password_hash_async (CsRecords *db, const char *password, GAsyncReadyCallback
 }
 
 char *
-cs_password_hash_finish (GAsyncResult *res, GError **error)
+cs_password_hash_finish (GTask *task, GAsyncResult *res)
 {
-  return g_task_propagate_pointer (G_TASK (res), error);
+  GError *error = NULL;
+  char *hash = g_task_propagate_pointer (G_TASK (res), &error);
+  if (!hash) {
+    g_task_return_error (task, error);
+    g_object_unref (task);
+  }
+  return hash;
 }
 
 static void

@@ -55,13 +55,9 @@ on_new_hash (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   GTask *task = user_data;
   Change *c = g_task_get_task_data (task);
-  GError *error = NULL;
-  g_autofree char *hash = cs_password_hash_finish (result, &error);
-  if (!hash) {
-    g_task_return_error (task, error);
-    g_object_unref (task);
+  g_autofree char *hash = cs_password_hash_finish (task, result);
+  if (!hash)
     return;
-  }
   char id[CS_ID_PARAM_LEN];
   const char *params[] = { cs_id_param (id, c->user_id), hash, c->source, c->old_hash };
   /* Compare-and-swap on the old hash: two concurrent changes cannot both
@@ -226,13 +222,9 @@ on_reset_hash (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   GTask *task = user_data;
   Change *c = g_task_get_task_data (task);
-  GError *error = NULL;
-  g_autofree char *hash = cs_password_hash_finish (result, &error);
-  if (!hash) {
-    g_task_return_error (task, error);
-    g_object_unref (task);
+  g_autofree char *hash = cs_password_hash_finish (task, result);
+  if (!hash)
     return;
-  }
   const char *params[] = { c->token_hash, hash, c->source };
   cs_task_query (task, return_if_row,
                  "WITH t AS ("

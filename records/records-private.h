@@ -112,7 +112,9 @@ GBytes *cs_secret_open_hex (const guint8 key[32], const char *aad, const char *h
 
 void cs_password_hash_async (CsRecords *db, const char *password,
                              GAsyncReadyCallback callback, gpointer user_data);
-char *cs_password_hash_finish (GAsyncResult *res, GError **error);
+/* For a cs_password_hash_async() callback working for @task: the encoded
+ * hash, or NULL once the error has been returned on @task (then unreffed). */
+char *cs_password_hash_finish (GTask *task, GAsyncResult *res);
 /* Succeeds with FALSE on mismatch; errors only on malformed @encoded. */
 void cs_password_verify_async (CsRecords *db, const char *encoded, const char *password,
                                GAsyncReadyCallback callback, gpointer user_data);

@@ -69,13 +69,9 @@ on_hashed (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   GTask *task = user_data;
   NewUser *n = g_task_get_task_data (task);
-  GError *error = NULL;
-  g_autofree char *hash = cs_password_hash_finish (result, &error);
-  if (!hash) {
-    g_task_return_error (task, error);
-    g_object_unref (task);
+  g_autofree char *hash = cs_password_hash_finish (task, result);
+  if (!hash)
     return;
-  }
   char inst[CS_ID_PARAM_LEN], actor[CS_ID_PARAM_LEN];
   const char *params[] = { n->email, n->display_name, cs_role_to_string (n->role),
                            cs_id_param (inst, n->institution_id), hash,

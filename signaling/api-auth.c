@@ -79,11 +79,8 @@ on_logout (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   CsApiCall *call = user_data;
   g_autoptr (GError) error = NULL;
-  if (!cs_records_logout_finish (DB (call), res, &error)) {
-    cs_api_fail_error (call, error);
-    return;
-  }
-  cs_api_reply (call, 204, NULL);
+  gboolean ok = cs_records_logout_finish (DB (call), res, &error);
+  cs_api_reply_done (call, ok, error);
 }
 
 void
@@ -125,11 +122,8 @@ on_reset (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   CsApiCall *call = user_data;
   g_autoptr (GError) error = NULL;
-  if (!cs_records_password_reset_finish (DB (call), res, &error)) {
-    cs_api_fail_error (call, error);
-    return;
-  }
-  cs_api_reply (call, 204, NULL);
+  gboolean ok = cs_records_password_reset_finish (DB (call), res, &error);
+  cs_api_reply_done (call, ok, error);
 }
 
 void
@@ -214,11 +208,8 @@ on_password_changed (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   CsApiCall *call = user_data;
   g_autoptr (GError) error = NULL;
-  if (!cs_records_password_change_finish (DB (call), res, &error)) {
-    cs_api_fail_error (call, error);
-    return;
-  }
-  cs_api_reply (call, 204, NULL);
+  gboolean ok = cs_records_password_change_finish (DB (call), res, &error);
+  cs_api_reply_done (call, ok, error);
 }
 
 void
@@ -260,11 +251,8 @@ on_totp_confirmed (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   CsApiCall *call = user_data;
   g_autoptr (GError) error = NULL;
-  if (!cs_records_totp_confirm_finish (DB (call), res, &error)) {
-    cs_api_fail_error (call, error);
-    return;
-  }
-  cs_api_reply (call, 204, NULL);
+  gboolean ok = cs_records_totp_confirm_finish (DB (call), res, &error);
+  cs_api_reply_done (call, ok, error);
 }
 
 void

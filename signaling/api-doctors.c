@@ -176,11 +176,7 @@ on_care_changed (GObject *source, GAsyncResult *res, gpointer user_data)
   gboolean ok = call->method == CS_HTTP_DELETE
                   ? cs_records_care_revoke_finish (DB (call), res, &error)
                   : cs_records_care_grant_finish (DB (call), res, &error);
-  if (!ok) {
-    cs_api_fail_error (call, error);
-    return;
-  }
-  cs_api_reply (call, 204, NULL);
+  cs_api_reply_done (call, ok, error);
 }
 
 void

@@ -12,11 +12,7 @@ on_link_changed (GObject *source, GAsyncResult *res, gpointer user_data)
   gboolean ok = call->method == CS_HTTP_DELETE
                   ? cs_records_institution_patient_remove_finish (DB (call), res, &error)
                   : cs_records_institution_patient_add_finish (DB (call), res, &error);
-  if (!ok) {
-    cs_api_fail_error (call, error);
-    return;
-  }
-  cs_api_reply (call, 204, NULL);
+  cs_api_reply_done (call, ok, error);
 }
 
 /* Clinic staff manage their own institution only. records checks it again

@@ -49,6 +49,8 @@ void cs_api_fail (CsApiCall *call, guint status, const char *code, const char *f
   G_GNUC_PRINTF (4, 5);
 /* Maps a records error (or cancellation) to its status and code. */
 void cs_api_fail_error (CsApiCall *call, const GError *error);
+/* 204 when @ok, else the error's status: the end of most change calls. */
+void cs_api_reply_done (CsApiCall *call, gboolean ok, const GError *error);
 void cs_api_fail_forbidden (CsApiCall *call, const char *why);
 
 /* ---- helpers (api.c) */

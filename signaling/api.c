@@ -231,6 +231,15 @@ cs_api_fail (CsApiCall *call, guint status, const char *code, const char *fmt, .
 }
 
 void
+cs_api_reply_done (CsApiCall *call, gboolean ok, const GError *error)
+{
+  if (ok)
+    cs_api_reply (call, 204, NULL);
+  else
+    cs_api_fail_error (call, error);
+}
+
+void
 cs_api_fail_error (CsApiCall *call, const GError *error)
 {
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
