@@ -117,7 +117,18 @@ cs_pg_error_from_result (const PGresult *res)
     code = CS_RECORDS_ERROR_INVALID;      /* data exception, constraint */
   } else if (strcmp (state, "42501") == 0 || strcmp (state, "CS403") == 0) {
     code = CS_RECORDS_ERROR_FORBIDDEN;
+  } else if (strcmp (state, "CS400") == 0) {
+    code = CS_RECORDS_ERROR_INVALID;
+  } else if (strcmp (state, "CS404") == 0) {
+    code = CS_RECORDS_ERROR_NOT_FOUND;
+  } else if (strcmp (state, "CS409") == 0) {
+    code = CS_RECORDS_ERROR_CONFLICT;
   }
+  /* Our own refusals (SQLSTATE CSnnn) carry their reason in the HINT. */
+  const char *hint = g_str_has_prefix (state ? state : "", "CS")
+                     ? PQresultErrorField (res, PG_DIAG_MESSAGE_HINT) : NULL;
+  if (hint)
+    return g_error_new (CS_RECORDS_ERROR, code, "[%s] %s", hint, msg);
   return g_error_new (CS_RECORDS_ERROR, code, "%s", msg);
 }
 

@@ -52,6 +52,12 @@ cs_records_config_init (CsRecordsConfig *cfg)
   cfg->argon2_t_cost = 3;
   cfg->argon2_m_cost_kib = 64 * 1024;
   cfg->argon2_lanes = 1;
+  cfg->cancel_window_minutes = 120;
+  cfg->room_open_minutes = 15;
+  cfg->room_late_minutes = 60;
+  cfg->slot_horizon_days = 28;
+  cfg->file_max_bytes = 10 * 1024 * 1024;
+  cfg->reminder_minutes = 60;
 }
 
 void
@@ -63,20 +69,27 @@ cs_records_config_clear (CsRecordsConfig *cfg)
 }
 
 static gboolean
-load_uint (GKeyFile *kf, const char *key, guint min, guint max, guint *out, GError **error)
+load_uint_in (GKeyFile *kf, const char *group, const char *key, guint min, guint max,
+              guint *out, GError **error)
 {
-  if (!g_key_file_has_key (kf, "database", key, NULL))
+  if (!g_key_file_has_key (kf, group, key, NULL))
     return TRUE;
   GError *local = NULL;
-  guint64 v = g_key_file_get_uint64 (kf, "database", key, &local);
+  guint64 v = g_key_file_get_uint64 (kf, group, key, &local);
   if (local || v < min || v > max) {
     g_set_error (error, CS_RECORDS_ERROR, CS_RECORDS_ERROR_INVALID,
-                 "[database] %s must be an integer in %u..%u", key, min, max);
+                 "[%s] %s must be an integer in %u..%u", group, key, min, max);
     g_clear_error (&local);
     return FALSE;
   }
   *out = (guint) v;
   return TRUE;
+}
+
+static gboolean
+load_uint (GKeyFile *kf, const char *key, guint min, guint max, guint *out, GError **error)
+{
+  return load_uint_in (kf, "database", key, min, max, out, error);
 }
 
 gboolean
@@ -98,7 +111,15 @@ cs_records_config_load (CsRecordsConfig *cfg, GKeyFile *kf, GError **error)
       || !load_uint (kf, "session_idle_seconds", 60, 86400, &cfg->session_idle_seconds, error)
       || !load_uint (kf, "reset_ttl_seconds", 60, 86400, &cfg->reset_ttl_seconds, error)
       || !load_uint (kf, "argon2_t_cost", 1, 16, &cfg->argon2_t_cost, error)
-      || !load_uint (kf, "argon2_m_cost_kib", 8, 4 * 1024 * 1024, &cfg->argon2_m_cost_kib, error))
+      || !load_uint (kf, "argon2_m_cost_kib", 8, 4 * 1024 * 1024, &cfg->argon2_m_cost_kib, error)
+      || !load_uint_in (kf, "clinic", "cancel_window_minutes", 0, 30 * 1440,
+                        &cfg->cancel_window_minutes, error)
+      || !load_uint_in (kf, "clinic", "room_open_minutes", 0, 1440, &cfg->room_open_minutes, error)
+      || !load_uint_in (kf, "clinic", "room_late_minutes", 0, 1440, &cfg->room_late_minutes, error)
+      || !load_uint_in (kf, "clinic", "slot_horizon_days", 1, 366, &cfg->slot_horizon_days, error)
+      || !load_uint_in (kf, "clinic", "file_max_bytes", 1024, 32 * 1024 * 1024,
+                        &cfg->file_max_bytes, error)
+      || !load_uint_in (kf, "clinic", "reminder_minutes", 1, 7 * 1440, &cfg->reminder_minutes, error))
     return FALSE;
   if (url) {
     g_free (cfg->conninfo);

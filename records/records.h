@@ -18,6 +18,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <jansson.h>
 
 G_BEGIN_DECLS
 
@@ -35,7 +36,14 @@ typedef enum {
   CS_RECORDS_ERROR_LOCKED,        /* too many failed logins; retry later (429) */
   CS_RECORDS_ERROR_FORBIDDEN,     /* actor may not do this (403) */
   CS_RECORDS_ERROR_SCHEMA,        /* database schema newer than this binary or altered */
+  CS_RECORDS_ERROR_CONFLICT,      /* refused by the state of the record, e.g. slot taken (409) */
 } CsRecordsError;
+
+/* Clinical operations (ops.c) fail with a machine-readable reason as well
+ * (e.g. "slot-taken", "illegal-transition"): the message of such an error
+ * is "[reason] text". Returns the reason (transfer full) or NULL, and sets
+ * @out_text (transfer none, into @error's message) to the text after it. */
+char *cs_records_error_reason (const GError *error, const char **out_text);
 
 typedef enum {
   CS_ROLE_INVALID = -1,
@@ -68,11 +76,20 @@ typedef struct {
   guint argon2_t_cost;     /* argon2id passes; 3 */
   guint argon2_m_cost_kib; /* memory; 65536 (64 MiB) */
   guint argon2_lanes;      /* parallelism; 1 */
+  /* [clinic]: the rules of scheduling and visits (docs/config.md) */
+  guint cancel_window_minutes; /* patients change a visit until this long before; 120 */
+  guint room_open_minutes;     /* the room opens this long before the start; 15 */
+  guint room_late_minutes;     /* and stays open this long after the end; 60 */
+  guint slot_horizon_days;     /* slots exist this far ahead; 28 */
+  guint file_max_bytes;        /* largest shared file; 10 MiB */
+  guint reminder_minutes;      /* reminders go out this long before a visit; 60 */
 } CsRecordsConfig;
 
 /* Defaults everywhere; conninfo NULL and totp_key all zero (must be set). */
 void cs_records_config_init (CsRecordsConfig *cfg);
-/* Reads group [database] of @kf: database_url, database_owner_url,
+/* Reads group [database] of @kf (and [clinic]: cancel_window_minutes,
+ * room_open_minutes, room_late_minutes, slot_horizon_days, file_max_bytes,
+ * reminder_minutes): database_url, database_owner_url,
  * pool_size, totp_key (64 hex digits), max_failed_logins, lockout_seconds,
  * session_ttl_seconds, session_idle_seconds, reset_ttl_seconds,
  * argon2_t_cost, argon2_m_cost_kib. Missing keys keep their value. */
@@ -451,5 +468,79 @@ void cs_records_audit_export_async (CsRecords *db, const CsAuditQuery *query,
                                     CsAuditFormat format, GCancellable *cancellable,
                                     GAsyncReadyCallback callback, gpointer user_data);
 GBytes *cs_records_audit_export_finish (CsRecords *db, GAsyncResult *res, GError **error);
+
+/* ---- clinical operations (ops.c; SQL in migrations 0004-0006) ------------ */
+
+/* Scheduling, visits and referrals are SQL functions op_<name>(jsonb) that
+ * check the actor, change rows and write the audit trail in one
+ * transaction (docs/records.md). Each CsOp names one of them. */
+typedef enum {
+  CS_OP_DEPARTMENTS_LIST,
+  CS_OP_DEPARTMENT_CREATE,
+  CS_OP_DOCTOR_DEPARTMENT,
+  CS_OP_DOCTORS_SEARCH,
+  CS_OP_ROSTER_GET,
+  CS_OP_ROSTER_SET,
+  CS_OP_ROSTER_EXCEPTION_ADD,
+  CS_OP_SLOTS_LIST,
+  CS_OP_SLOT_BLOCK,
+  CS_OP_SLOT_RELEASE,
+  CS_OP_APPOINTMENT_BOOK,
+  CS_OP_APPOINTMENTS_LIST,
+  CS_OP_APPOINTMENT_GET,
+  CS_OP_APPOINTMENT_CANCEL,
+  CS_OP_APPOINTMENT_RESCHEDULE,
+  CS_OP_APPOINTMENT_CHECK_IN,
+  CS_OP_APPOINTMENT_ADMIT,
+  CS_OP_APPOINTMENT_COMPLETE,
+  CS_OP_APPOINTMENT_NO_SHOW,
+  CS_OP_DOCTOR_QUEUE,
+  CS_OP_NO_SHOW_STATS,
+  CS_OP_NOTIFICATIONS_LIST,
+  CS_OP_NOTIFICATION_READ,
+  CS_OP_ROOM_ACCESS,
+  CS_OP_INVITE_CREATE,
+  CS_OP_INVITE_REDEEM,
+  CS_OP_CHAT_POST,
+  CS_OP_CHAT_LIST,
+  CS_OP_VISIT_FILE_UPLOAD,
+  CS_OP_VISIT_FILES_LIST,
+  CS_OP_FILE_GET,
+  CS_OP_REFERRAL_CREATE,
+  CS_OP_REFERRALS_LIST,
+  CS_OP_REFERRAL_GET,
+  CS_OP_REFERRAL_ACCEPT,
+  CS_OP_REFERRAL_DECLINE,
+  CS_OP_REFERRAL_SCHEDULE,
+  CS_OP_REFERRAL_REPORT,
+  CS_OP_REFERRAL_CLOSE,
+  CS_OP_REFERRAL_CANCEL,
+  CS_OP_REFERRAL_DOCUMENT_UPLOAD,
+  CS_OP_FHIR_READ,
+  CS_OP_FHIR_SEARCH,
+  CS_N_OPS
+} CsOp;
+
+/* "appointment_book" for CS_OP_APPOINTMENT_BOOK, and so on. */
+const char *cs_op_name (CsOp op);
+
+/* Runs @op for @actor with @args (a JSON object, transfer none; the
+ * [clinic] settings are added). The result is the operation's JSON
+ * (transfer full). Refusals are CS_RECORDS_ERROR_INVALID, _FORBIDDEN,
+ * _NOT_FOUND or _CONFLICT with a reason (cs_records_error_reason). */
+void cs_records_op_async (CsRecords *db, const CsActor *actor, CsOp op, json_t *args,
+                          GCancellable *cancellable, GAsyncReadyCallback callback,
+                          gpointer user_data);
+json_t *cs_records_op_finish (CsRecords *db, GAsyncResult *res, GError **error);
+
+/* Housekeeping run by the server: extends every roster's slots to the
+ * horizon (hourly), and collects due reminders (every minute): an array of
+ * {"user_id", "email", "name", "appointment"} (transfer full). */
+void cs_records_slots_extend_async (CsRecords *db, GAsyncReadyCallback callback,
+                                    gpointer user_data);
+gboolean cs_records_slots_extend_finish (CsRecords *db, GAsyncResult *res, GError **error);
+void cs_records_reminders_due_async (CsRecords *db, GAsyncReadyCallback callback,
+                                     gpointer user_data);
+json_t *cs_records_reminders_due_finish (CsRecords *db, GAsyncResult *res, GError **error);
 
 G_END_DECLS

@@ -24,6 +24,10 @@ static const char *const database_keys[] = {
   "lockout_seconds", "session_ttl_seconds", "session_idle_seconds", "reset_ttl_seconds",
   "argon2_t_cost", "argon2_m_cost_kib", NULL,
 };
+static const char *const clinic_keys[] = {
+  "cancel_window_minutes", "room_open_minutes", "room_late_minutes", "slot_horizon_days",
+  "file_max_bytes", "reminder_minutes", NULL,
+};
 static const char *const media_keys[] = {
   "workers", "bind_address", "port_min", "port_max", "max_video_bitrate",
   "max_participants", "stun_server", NULL,
@@ -197,7 +201,7 @@ load_database (const Reader *r, CsServerConfig *c, GError **error)
 {
   const char *g = "database";
   g_autofree char *url = NULL;
-  if (!check_keys (r, g, database_keys, error) ||
+  if (!check_keys (r, g, database_keys, error) || !check_keys (r, "clinic", clinic_keys, error) ||
       !get_string (r, g, "database_url", NULL, FALSE, &url, error))
     return FALSE;
   cs_records_config_init (&c->database);

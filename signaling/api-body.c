@@ -76,6 +76,10 @@ cs_api_body_decode (const char *data, gsize len, const CsApiField *fields, CsApi
         return refuse (problem, "bad-request", "field \"%s\" must be a positive integer",
                        f->name);
       break;
+    case CS_API_FIELD_ARRAY:
+      if (!json_is_array (value))
+        return refuse (problem, "bad-request", "field \"%s\" must be an array", f->name);
+      break;
     }
   }
   for (const CsApiField *f = fields; f->name; f++)

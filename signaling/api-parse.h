@@ -49,6 +49,48 @@ typedef enum {
   CS_API_AUDIT_EXPORT,
   CS_API_AUDIT_VERIFY,
   CS_API_ROOM_TOKEN,
+  /* clinical operations (api-clinic.c) */
+  CS_API_DEPARTMENTS_LIST,
+  CS_API_DEPARTMENT_CREATE,
+  CS_API_DOCTOR_DEPARTMENT,
+  CS_API_DOCTORS_SEARCH,
+  CS_API_ROSTER_GET,
+  CS_API_ROSTER_SET,
+  CS_API_ROSTER_EXCEPTION_ADD,
+  CS_API_SLOTS_LIST,
+  CS_API_DOCTOR_QUEUE,
+  CS_API_SLOT_BLOCK,
+  CS_API_SLOT_RELEASE,
+  CS_API_APPOINTMENTS_LIST,
+  CS_API_APPOINTMENT_BOOK,
+  CS_API_APPOINTMENT_GET,
+  CS_API_APPOINTMENT_CANCEL,
+  CS_API_APPOINTMENT_RESCHEDULE,
+  CS_API_APPOINTMENT_CHECK_IN,
+  CS_API_APPOINTMENT_ADMIT,
+  CS_API_APPOINTMENT_COMPLETE,
+  CS_API_APPOINTMENT_NO_SHOW,
+  CS_API_APPOINTMENT_ROOM_TOKEN,
+  CS_API_INVITE_CREATE,
+  CS_API_INVITE_REDEEM,
+  CS_API_CHAT_LIST,
+  CS_API_VISIT_FILES_LIST,
+  CS_API_VISIT_FILE_UPLOAD,
+  CS_API_VISIT_FILE_GET,
+  CS_API_NOTIFICATIONS_LIST,
+  CS_API_NOTIFICATION_READ,
+  CS_API_NO_SHOW_STATS,
+  CS_API_REFERRALS_LIST,
+  CS_API_REFERRAL_CREATE,
+  CS_API_REFERRAL_GET,
+  CS_API_REFERRAL_ACCEPT,
+  CS_API_REFERRAL_DECLINE,
+  CS_API_REFERRAL_SCHEDULE,
+  CS_API_REFERRAL_REPORT,
+  CS_API_REFERRAL_CLOSE,
+  CS_API_REFERRAL_CANCEL,
+  CS_API_REFERRAL_DOCUMENT_UPLOAD,
+  CS_API_REFERRAL_DOCUMENT_GET,
   CS_API_N_ENDPOINTS
 } CsApiEndpoint;
 
@@ -69,6 +111,7 @@ enum {
 typedef enum {
   CS_API_FIELD_STRING,
   CS_API_FIELD_INT,             /* a JSON integer >= 1 (ids) */
+  CS_API_FIELD_ARRAY,           /* a JSON array (its items are checked by the handler) */
 } CsApiFieldType;
 
 typedef struct {
@@ -85,6 +128,8 @@ typedef struct {
   const char *name;             /* audit action of a refused call */
   guint access;                 /* CS_API_* bits */
   const CsApiField *fields;     /* body fields, NULL-name terminated; NULL: no body */
+  const char *ids[2];           /* argument names of the path ids (clinical operations) */
+  gboolean raw_body;            /* a file upload: any type, up to [clinic] file_max_bytes */
 } CsApiRoute;
 
 typedef enum {

@@ -55,6 +55,11 @@ void cs_api_fail_forbidden (CsApiCall *call, const char *why);
 
 /* ---- helpers (api.c) */
 
+/* The end of a cs_records_session_validate_async() for @call: TRUE with
+ * call->session and call->actor set, or FALSE once answered (401 or the
+ * error). */
+gboolean cs_api_session_finish (CsApiCall *call, GAsyncResult *res);
+
 /* A string field of the decoded body, or NULL when absent. */
 const char *cs_api_body_string (CsApiCall *call, const char *name);
 gint64 cs_api_body_int (CsApiCall *call, const char *name);
@@ -109,5 +114,11 @@ void cs_api_audit_export (CsApiCall *call);
 void cs_api_audit_verify (CsApiCall *call);
 /* api-rooms.c */
 void cs_api_room_token (CsApiCall *call);
+/* api-clinic.c: most clinical endpoints are one records operation */
+void cs_api_clinic_op (CsApiCall *call);
+void cs_api_appointment_room_token (CsApiCall *call);
+void cs_api_invite_redeem (CsApiCall *call);
+void cs_api_file_upload (CsApiCall *call);
+void cs_api_file_get (CsApiCall *call);
 
 G_END_DECLS

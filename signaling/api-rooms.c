@@ -110,5 +110,13 @@ cs_api_room_token (CsApiCall *call)
     cs_api_fail_forbidden (call, "your role may not join calls");
     return;
   }
+  /* Visit rooms are entered only through their appointment, which checks
+   * who is a party and holds the patient in the lobby. */
+  const char *room = cs_api_body_string (call, "room");
+  if (g_str_has_prefix (room, "appt-")) {
+    cs_api_fail (call, 403, "visit-room",
+                 "visit rooms are entered with POST /api/v1/appointments/{id}/room-token");
+    return;
+  }
   cs_records_user_get_async (DB (call), call->actor.user_id, call->cancellable, on_user, call);
 }

@@ -65,6 +65,89 @@ static const CsApiField room_fields[] = {
   { NULL },
 };
 
+static const CsApiField department_fields[] = {
+  { "institution_id", CS_API_FIELD_INT, TRUE },
+  { "name", CS_API_FIELD_STRING, TRUE },
+  { NULL },
+};
+static const CsApiField doctor_department_fields[] = {
+  { "department_id", CS_API_FIELD_INT, TRUE },
+  { NULL },
+};
+static const CsApiField roster_fields[] = {
+  { "timezone", CS_API_FIELD_STRING, FALSE },
+  { "templates", CS_API_FIELD_ARRAY, TRUE },
+  { NULL },
+};
+static const CsApiField roster_exception_fields[] = {
+  { "kind", CS_API_FIELD_STRING, TRUE },
+  { "starts_at", CS_API_FIELD_STRING, TRUE },
+  { "ends_at", CS_API_FIELD_STRING, TRUE },
+  { "slot_minutes", CS_API_FIELD_INT, FALSE },
+  { "visit_type", CS_API_FIELD_STRING, FALSE },
+  { "note", CS_API_FIELD_STRING, FALSE },
+  { NULL },
+};
+static const CsApiField book_fields[] = {
+  { "slot_id", CS_API_FIELD_INT, TRUE },
+  { "patient_id", CS_API_FIELD_INT, FALSE },
+  { "reason", CS_API_FIELD_STRING, FALSE },
+  { NULL },
+};
+static const CsApiField reason_fields[] = {
+  { "reason", CS_API_FIELD_STRING, FALSE },
+  { NULL },
+};
+static const CsApiField required_reason_fields[] = {
+  { "reason", CS_API_FIELD_STRING, TRUE },
+  { NULL },
+};
+static const CsApiField slot_fields[] = {
+  { "slot_id", CS_API_FIELD_INT, TRUE },
+  { NULL },
+};
+static const CsApiField summary_fields[] = {
+  { "diagnosis", CS_API_FIELD_STRING, TRUE },
+  { "advice", CS_API_FIELD_STRING, TRUE },
+  { NULL },
+};
+static const CsApiField invite_fields[] = {
+  { "role", CS_API_FIELD_STRING, FALSE },
+  { "label", CS_API_FIELD_STRING, FALSE },
+  { NULL },
+};
+static const CsApiField redeem_fields[] = {
+  { "token", CS_API_FIELD_STRING, TRUE },
+  { "name", CS_API_FIELD_STRING, FALSE },
+  { NULL },
+};
+static const CsApiField referral_fields[] = {
+  { "patient_id", CS_API_FIELD_INT, TRUE },
+  { "to_institution_id", CS_API_FIELD_INT, TRUE },
+  { "to_department_id", CS_API_FIELD_INT, FALSE },
+  { "to_specialist_id", CS_API_FIELD_INT, FALSE },
+  { "parent_id", CS_API_FIELD_INT, FALSE },
+  { "reason", CS_API_FIELD_STRING, TRUE },
+  { "urgency", CS_API_FIELD_STRING, FALSE },
+  { NULL },
+};
+static const CsApiField accept_fields[] = {
+  { "specialist_id", CS_API_FIELD_INT, FALSE },
+  { NULL },
+};
+static const CsApiField schedule_fields[] = {
+  { "slot_id", CS_API_FIELD_INT, TRUE },
+  { "specialist_ids", CS_API_FIELD_ARRAY, FALSE },
+  { NULL },
+};
+static const CsApiField report_fields[] = {
+  { "report", CS_API_FIELD_STRING, TRUE },
+  { NULL },
+};
+static const CsApiField empty_fields[] = {
+  { NULL },
+};
+
 /* Indexed by CsApiEndpoint. Routes sharing a pattern must be adjacent
  * (the 405 Allow list is built from neighbours). */
 static const CsApiRoute routes[CS_API_N_ENDPOINTS] = {
@@ -102,6 +185,89 @@ static const CsApiRoute routes[CS_API_N_ENDPOINTS] = {
   { CS_HTTP_GET, "/audit/verify", CS_API_AUDIT_VERIFY, "audit.verify", CS_API_AUDITOR, NULL },
   { CS_HTTP_POST, "/room-tokens", CS_API_ROOM_TOKEN, "room_tokens.create",
     CS_API_PATIENT | CS_API_DOCTOR | CS_API_CLINIC, room_fields },
+#define PDCA (CS_API_PATIENT | CS_API_DOCTOR | CS_API_CLINIC | CS_API_ADMIN)
+#define DCA (CS_API_DOCTOR | CS_API_CLINIC | CS_API_ADMIN)
+#define R(m, pat, ep, name, acc, f, id0, id1) { m, pat, ep, name, acc, f, { id0, id1 }, FALSE }
+  R (CS_HTTP_GET, "/departments", CS_API_DEPARTMENTS_LIST, "departments.list", ANY, NULL, NULL, NULL),
+  R (CS_HTTP_POST, "/departments", CS_API_DEPARTMENT_CREATE, "departments.create", CS_API_ADMIN,
+     department_fields, NULL, NULL),
+  R (CS_HTTP_PUT, "/doctors/{id}/department", CS_API_DOCTOR_DEPARTMENT, "doctor.department",
+     CS_API_CLINIC | CS_API_ADMIN, doctor_department_fields, "doctor_id", NULL),
+  R (CS_HTTP_GET, "/doctors", CS_API_DOCTORS_SEARCH, "doctors.search", PDCA, NULL, NULL, NULL),
+  R (CS_HTTP_GET, "/doctors/{id}/roster", CS_API_ROSTER_GET, "roster.get", PDCA, NULL,
+     "doctor_id", NULL),
+  R (CS_HTTP_PUT, "/doctors/{id}/roster", CS_API_ROSTER_SET, "roster.set", DCA, roster_fields,
+     "doctor_id", NULL),
+  R (CS_HTTP_POST, "/doctors/{id}/roster/exceptions", CS_API_ROSTER_EXCEPTION_ADD,
+     "roster.exception", DCA, roster_exception_fields, "doctor_id", NULL),
+  R (CS_HTTP_GET, "/doctors/{id}/slots", CS_API_SLOTS_LIST, "slots.list", PDCA, NULL,
+     "doctor_id", NULL),
+  R (CS_HTTP_GET, "/doctors/{id}/queue", CS_API_DOCTOR_QUEUE, "doctor.queue", DCA, NULL,
+     "doctor_id", NULL),
+  R (CS_HTTP_POST, "/slots/{id}/block", CS_API_SLOT_BLOCK, "slot.block", DCA, NULL, "slot_id", NULL),
+  R (CS_HTTP_POST, "/slots/{id}/release", CS_API_SLOT_RELEASE, "slot.release", DCA, NULL,
+     "slot_id", NULL),
+  R (CS_HTTP_GET, "/appointments", CS_API_APPOINTMENTS_LIST, "appointments.list", PDCA, NULL,
+     NULL, NULL),
+  R (CS_HTTP_POST, "/appointments", CS_API_APPOINTMENT_BOOK, "appointment.book",
+     CS_API_PATIENT | CS_API_CLINIC | CS_API_ADMIN, book_fields, NULL, NULL),
+  R (CS_HTTP_GET, "/appointments/{id}", CS_API_APPOINTMENT_GET, "appointment.read", PDCA, NULL,
+     "appointment_id", NULL),
+  R (CS_HTTP_POST, "/appointments/{id}/cancel", CS_API_APPOINTMENT_CANCEL, "appointment.cancel",
+     PDCA, reason_fields, "appointment_id", NULL),
+  R (CS_HTTP_POST, "/appointments/{id}/reschedule", CS_API_APPOINTMENT_RESCHEDULE,
+     "appointment.reschedule", PDCA, slot_fields, "appointment_id", NULL),
+  R (CS_HTTP_POST, "/appointments/{id}/check-in", CS_API_APPOINTMENT_CHECK_IN,
+     "appointment.check_in", CS_API_PATIENT, NULL, "appointment_id", NULL),
+  R (CS_HTTP_POST, "/appointments/{id}/admit", CS_API_APPOINTMENT_ADMIT, "appointment.admit",
+     CS_API_DOCTOR, NULL, "appointment_id", NULL),
+  R (CS_HTTP_POST, "/appointments/{id}/complete", CS_API_APPOINTMENT_COMPLETE,
+     "appointment.complete", CS_API_DOCTOR, summary_fields, "appointment_id", NULL),
+  R (CS_HTTP_POST, "/appointments/{id}/no-show", CS_API_APPOINTMENT_NO_SHOW,
+     "appointment.no_show", DCA, NULL, "appointment_id", NULL),
+  R (CS_HTTP_POST, "/appointments/{id}/room-token", CS_API_APPOINTMENT_ROOM_TOKEN,
+     "appointment.room_token", CS_API_PATIENT | CS_API_DOCTOR | CS_API_CLINIC, NULL,
+     "appointment_id", NULL),
+  R (CS_HTTP_POST, "/appointments/{id}/invites", CS_API_INVITE_CREATE, "invite.create",
+     CS_API_DOCTOR, invite_fields, "appointment_id", NULL),
+  R (CS_HTTP_POST, "/invites/redeem", CS_API_INVITE_REDEEM, "invite.redeem", CS_API_ANONYMOUS,
+     redeem_fields, NULL, NULL),
+  R (CS_HTTP_GET, "/appointments/{id}/messages", CS_API_CHAT_LIST, "chat.read", PDCA, NULL,
+     "appointment_id", NULL),
+  R (CS_HTTP_GET, "/appointments/{id}/files", CS_API_VISIT_FILES_LIST, "files.list", PDCA, NULL,
+     "appointment_id", NULL),
+  { CS_HTTP_POST, "/appointments/{id}/files", CS_API_VISIT_FILE_UPLOAD, "file.upload",
+    CS_API_PATIENT | CS_API_DOCTOR | CS_API_CLINIC, NULL, { "appointment_id", NULL }, TRUE },
+  R (CS_HTTP_GET, "/appointments/{id}/files/{id}", CS_API_VISIT_FILE_GET, "file.read", PDCA, NULL,
+     "owner_id", "file_id"),
+  R (CS_HTTP_GET, "/notifications", CS_API_NOTIFICATIONS_LIST, "notifications.list", ANY, NULL,
+     NULL, NULL),
+  R (CS_HTTP_POST, "/notifications/{id}/read", CS_API_NOTIFICATION_READ, "notification.read", ANY,
+     NULL, "notification_id", NULL),
+  R (CS_HTTP_GET, "/admin/no-shows", CS_API_NO_SHOW_STATS, "admin.no_shows", CS_API_ADMIN, NULL,
+     NULL, NULL),
+  R (CS_HTTP_GET, "/referrals", CS_API_REFERRALS_LIST, "referrals.list", DCA, NULL, NULL, NULL),
+  R (CS_HTTP_POST, "/referrals", CS_API_REFERRAL_CREATE, "referral.create", CS_API_DOCTOR,
+     referral_fields, NULL, NULL),
+  R (CS_HTTP_GET, "/referrals/{id}", CS_API_REFERRAL_GET, "referral.read", DCA, NULL,
+     "referral_id", NULL),
+  R (CS_HTTP_POST, "/referrals/{id}/accept", CS_API_REFERRAL_ACCEPT, "referral.accept",
+     CS_API_DOCTOR | CS_API_CLINIC, accept_fields, "referral_id", NULL),
+  R (CS_HTTP_POST, "/referrals/{id}/decline", CS_API_REFERRAL_DECLINE, "referral.decline",
+     CS_API_DOCTOR | CS_API_CLINIC, required_reason_fields, "referral_id", NULL),
+  R (CS_HTTP_POST, "/referrals/{id}/schedule", CS_API_REFERRAL_SCHEDULE, "referral.schedule",
+     CS_API_DOCTOR | CS_API_CLINIC, schedule_fields, "referral_id", NULL),
+  R (CS_HTTP_POST, "/referrals/{id}/report", CS_API_REFERRAL_REPORT, "referral.report",
+     CS_API_DOCTOR, report_fields, "referral_id", NULL),
+  R (CS_HTTP_POST, "/referrals/{id}/close", CS_API_REFERRAL_CLOSE, "referral.close",
+     CS_API_DOCTOR | CS_API_CLINIC, empty_fields, "referral_id", NULL),
+  R (CS_HTTP_POST, "/referrals/{id}/cancel", CS_API_REFERRAL_CANCEL, "referral.cancel",
+     CS_API_DOCTOR | CS_API_CLINIC, reason_fields, "referral_id", NULL),
+  { CS_HTTP_POST, "/referrals/{id}/documents", CS_API_REFERRAL_DOCUMENT_UPLOAD, "referral.document",
+    CS_API_DOCTOR | CS_API_CLINIC, NULL, { "referral_id", NULL }, TRUE },
+  R (CS_HTTP_GET, "/referrals/{id}/documents/{id}", CS_API_REFERRAL_DOCUMENT_GET, "file.read", DCA,
+     NULL, "owner_id", "file_id"),
+#undef R
 };
 
 const char *

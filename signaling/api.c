@@ -35,6 +35,47 @@ static const CsApiHandler handlers[CS_API_N_ENDPOINTS] = {
   [CS_API_AUDIT_EXPORT] = cs_api_audit_export,
   [CS_API_AUDIT_VERIFY] = cs_api_audit_verify,
   [CS_API_ROOM_TOKEN] = cs_api_room_token,
+  [CS_API_DEPARTMENTS_LIST] = cs_api_clinic_op,
+  [CS_API_DEPARTMENT_CREATE] = cs_api_clinic_op,
+  [CS_API_DOCTOR_DEPARTMENT] = cs_api_clinic_op,
+  [CS_API_DOCTORS_SEARCH] = cs_api_clinic_op,
+  [CS_API_ROSTER_GET] = cs_api_clinic_op,
+  [CS_API_ROSTER_SET] = cs_api_clinic_op,
+  [CS_API_ROSTER_EXCEPTION_ADD] = cs_api_clinic_op,
+  [CS_API_SLOTS_LIST] = cs_api_clinic_op,
+  [CS_API_DOCTOR_QUEUE] = cs_api_clinic_op,
+  [CS_API_SLOT_BLOCK] = cs_api_clinic_op,
+  [CS_API_SLOT_RELEASE] = cs_api_clinic_op,
+  [CS_API_APPOINTMENTS_LIST] = cs_api_clinic_op,
+  [CS_API_APPOINTMENT_BOOK] = cs_api_clinic_op,
+  [CS_API_APPOINTMENT_GET] = cs_api_clinic_op,
+  [CS_API_APPOINTMENT_CANCEL] = cs_api_clinic_op,
+  [CS_API_APPOINTMENT_RESCHEDULE] = cs_api_clinic_op,
+  [CS_API_APPOINTMENT_CHECK_IN] = cs_api_clinic_op,
+  [CS_API_APPOINTMENT_ADMIT] = cs_api_clinic_op,
+  [CS_API_APPOINTMENT_COMPLETE] = cs_api_clinic_op,
+  [CS_API_APPOINTMENT_NO_SHOW] = cs_api_clinic_op,
+  [CS_API_INVITE_CREATE] = cs_api_clinic_op,
+  [CS_API_CHAT_LIST] = cs_api_clinic_op,
+  [CS_API_VISIT_FILES_LIST] = cs_api_clinic_op,
+  [CS_API_NOTIFICATIONS_LIST] = cs_api_clinic_op,
+  [CS_API_NOTIFICATION_READ] = cs_api_clinic_op,
+  [CS_API_NO_SHOW_STATS] = cs_api_clinic_op,
+  [CS_API_REFERRALS_LIST] = cs_api_clinic_op,
+  [CS_API_REFERRAL_CREATE] = cs_api_clinic_op,
+  [CS_API_REFERRAL_GET] = cs_api_clinic_op,
+  [CS_API_REFERRAL_ACCEPT] = cs_api_clinic_op,
+  [CS_API_REFERRAL_DECLINE] = cs_api_clinic_op,
+  [CS_API_REFERRAL_SCHEDULE] = cs_api_clinic_op,
+  [CS_API_REFERRAL_REPORT] = cs_api_clinic_op,
+  [CS_API_REFERRAL_CLOSE] = cs_api_clinic_op,
+  [CS_API_REFERRAL_CANCEL] = cs_api_clinic_op,
+  [CS_API_APPOINTMENT_ROOM_TOKEN] = cs_api_appointment_room_token,
+  [CS_API_INVITE_REDEEM] = cs_api_invite_redeem,
+  [CS_API_VISIT_FILE_UPLOAD] = cs_api_file_upload,
+  [CS_API_REFERRAL_DOCUMENT_UPLOAD] = cs_api_file_upload,
+  [CS_API_VISIT_FILE_GET] = cs_api_file_get,
+  [CS_API_REFERRAL_DOCUMENT_GET] = cs_api_file_get,
 };
 
 CsApi *
@@ -267,6 +308,7 @@ cs_api_fail_error (CsApiCall *call, const GError *error)
     [CS_RECORDS_ERROR_LOCKED] = { 429, "locked" },
     [CS_RECORDS_ERROR_FORBIDDEN] = { 403, "forbidden" },
     [CS_RECORDS_ERROR_SCHEMA] = { 500, "internal" },
+    [CS_RECORDS_ERROR_CONFLICT] = { 409, "conflict" },
   };
   guint i = (guint) error->code;
   if (i >= G_N_ELEMENTS (map) || !map[i].code) {
@@ -274,11 +316,18 @@ cs_api_fail_error (CsApiCall *call, const GError *error)
     return;
   }
   /* Internal details stay in the log, not in the answer. */
-  const char *message = map[i].status == 500 ? "internal error" : error->message;
-  if (map[i].status == 500)
+  if (map[i].status == 500) {
     g_warning ("%s %s: %s", cs_http_method_to_string (call->method), call->path,
                error->message);
-  cs_api_fail (call, map[i].status, map[i].code, "%s", message);
+    cs_api_fail (call, 500, "internal", "internal error");
+    return;
+  }
+  const char *text = NULL;
+  g_autofree char *reason = cs_records_error_reason (error, &text);
+  guint status = map[i].status;
+  if (reason && strcmp (reason, "payload-too-large") == 0)
+    status = 413;
+  cs_api_fail (call, status, reason ? reason : map[i].code, "%s", text);
 }
 
 void
@@ -427,10 +476,9 @@ role_bit (CsRole role)
   }
 }
 
-static void
-on_session (GObject *source, GAsyncResult *res, gpointer user_data)
+gboolean
+cs_api_session_finish (CsApiCall *call, GAsyncResult *res)
 {
-  CsApiCall *call = user_data;
   g_autoptr (GError) error = NULL;
   CsSession *session = cs_records_session_validate_finish (call->api->records, res, &error);
   if (!session) {
@@ -438,11 +486,21 @@ on_session (GObject *source, GAsyncResult *res, gpointer user_data)
       cs_api_fail (call, 401, "unauthorized", "the session is unknown, expired or revoked");
     else
       cs_api_fail_error (call, error);
-    return;
+    return FALSE;
   }
   call->session = session;
   call->actor.user_id = session->user_id;
   call->actor.role = session->role;
+  return TRUE;
+}
+
+static void
+on_session (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  CsApiCall *call = user_data;
+  if (!cs_api_session_finish (call, res))
+    return;
+  CsSession *session = call->session;
   const CsApiRoute *route = call->match.route;
   if (!(route->access & role_bit (session->role))) {
     cs_api_fail_forbidden (call, "your role may not do this");

@@ -59,6 +59,8 @@ typedef struct {
   char *role;
   gint64 exp;   /* seconds since the epoch */
   gint64 iat;
+  gboolean lobby;  /* waits in the room's lobby until a host admits it */
+  gboolean host;   /* may admit, mute and remove others */
 } CsTokenClaims;
 
 void cs_token_claims_clear (CsTokenClaims *claims);

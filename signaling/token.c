@@ -165,6 +165,7 @@ cs_token_claims_clear (CsTokenClaims *claims)
   g_clear_pointer (&claims->role, g_free);
   claims->exp = 0;
   claims->iat = 0;
+  claims->lobby = claims->host = FALSE;
 }
 
 static void
@@ -177,6 +178,19 @@ hs256 (const guint8 *secret, gsize secret_len, const char *data, gsize len,
   if (!HMAC (EVP_sha256 (), secret_len ? secret : &empty, (int) secret_len,
              (const unsigned char *) data, len, mac, &mac_len))
     g_error ("HMAC-SHA256 failed");  /* only on allocation failure */
+}
+
+/* Optional boolean claim: absent is FALSE, anything but true/false refused. */
+static gboolean
+get_bool_claim (json_t *payload, const char *name, gboolean *out)
+{
+  json_t *v = json_object_get (payload, name);
+  if (!v)
+    return TRUE;
+  if (!json_is_boolean (v))
+    return FALSE;
+  *out = json_is_true (v);
+  return TRUE;
 }
 
 char *
@@ -192,6 +206,10 @@ cs_token_sign (const guint8 *secret, gsize secret_len, const CsTokenClaims *clai
                                "role", claims->role, "exp", (json_int_t) claims->exp);
   if (claims->iat)
     json_object_set_new (payload, "iat", json_integer (claims->iat));
+  if (claims->lobby)
+    json_object_set_new (payload, "lobby", json_true ());
+  if (claims->host)
+    json_object_set_new (payload, "host", json_true ());
   char *json = json_dumps (payload, JSON_COMPACT | JSON_SORT_KEYS);
   json_decref (payload);
 
@@ -297,7 +315,9 @@ cs_token_verify (const guint8 *secret, gsize secret_len, const char *token,
     .role = g_strdup (json_string_value (json_object_get (payload, "role"))),
   };
   gboolean ints_ok = get_int_claim (payload, "exp", TRUE, &c.exp) &&
-                     get_int_claim (payload, "iat", FALSE, &c.iat);
+                     get_int_claim (payload, "iat", FALSE, &c.iat) &&
+                     get_bool_claim (payload, "lobby", &c.lobby) &&
+                     get_bool_claim (payload, "host", &c.host);
   json_decref (payload);
 
   CsTokenResult res = CS_TOKEN_OK;
