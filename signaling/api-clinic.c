@@ -56,6 +56,16 @@ static const struct {
   [CS_API_REFERRAL_CANCEL] = { CS_OP_REFERRAL_CANCEL, 200 },
   [CS_API_REFERRAL_DOCUMENT_UPLOAD] = { CS_OP_REFERRAL_DOCUMENT_UPLOAD, 201 },
   [CS_API_REFERRAL_DOCUMENT_GET] = { CS_OP_FILE_GET, 200 },
+  [CS_API_FHIR_SCHEDULE_SEARCH] = { CS_OP_FHIR_SEARCH, 200 },
+  [CS_API_FHIR_SCHEDULE_READ] = { CS_OP_FHIR_READ, 200 },
+  [CS_API_FHIR_SLOT_SEARCH] = { CS_OP_FHIR_SEARCH, 200 },
+  [CS_API_FHIR_SLOT_READ] = { CS_OP_FHIR_READ, 200 },
+  [CS_API_FHIR_APPOINTMENT_SEARCH] = { CS_OP_FHIR_SEARCH, 200 },
+  [CS_API_FHIR_APPOINTMENT_READ] = { CS_OP_FHIR_READ, 200 },
+  [CS_API_FHIR_ENCOUNTER_SEARCH] = { CS_OP_FHIR_SEARCH, 200 },
+  [CS_API_FHIR_ENCOUNTER_READ] = { CS_OP_FHIR_READ, 200 },
+  [CS_API_FHIR_SERVICE_REQUEST_SEARCH] = { CS_OP_FHIR_SEARCH, 200 },
+  [CS_API_FHIR_SERVICE_REQUEST_READ] = { CS_OP_FHIR_READ, 200 },
 };
 
 /* Body fields, then path ids, then query parameters (as strings; the
@@ -244,4 +254,62 @@ void
 cs_api_file_get (CsApiCall *call)
 {
   run_op (call, call_args (call), on_file);
+}
+
+/* ---- FHIR R4, read-only (docs/fhir.md) ---------------------------------------- */
+
+/* The operation's refusals answer as an OperationOutcome; the rest
+ * (cancelled, unavailable, internal) as any other API call. */
+static const struct {
+  int code;
+  guint status;
+  const char *issue;
+} fhir_outcomes[] = {
+  { CS_RECORDS_ERROR_INVALID, 400, "invalid" },
+  { CS_RECORDS_ERROR_FORBIDDEN, 403, "forbidden" },
+  { CS_RECORDS_ERROR_NOT_FOUND, 404, "not-found" },
+};
+
+static void
+on_fhir (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  CsApiCall *call = user_data;
+  g_autoptr (GError) error = NULL;
+  json_t *out = cs_records_op_finish (DB (call), res, &error);
+  guint status = 200;
+  if (!out) {
+    const char *text = NULL;
+    g_autofree char *reason = cs_records_error_reason (error, &text);
+    for (guint i = 0; reason && !out && i < G_N_ELEMENTS (fhir_outcomes); i++) {
+      if (error->code != fhir_outcomes[i].code)
+        continue;
+      status = fhir_outcomes[i].status;
+      g_autofree char *valid = g_utf8_make_valid (text, -1);
+      out = json_pack ("{s:s, s:[{s:s, s:s, s:s, s:{s:s}}]}", "resourceType", "OperationOutcome",
+                       "issue", "severity", "error", "code",
+                       strcmp (reason, "unknown-parameter") == 0 ? "not-supported"
+                                                                 : fhir_outcomes[i].issue,
+                       "diagnostics", reason, "details", "text", valid);
+    }
+    if (!out) {
+      cs_api_fail_error (call, error);
+      return;
+    }
+  }
+  char *text = json_dumps (out, JSON_COMPACT);
+  json_decref (out);
+  GBytes *bytes = g_bytes_new (text, strlen (text));
+  free (text);
+  cs_api_reply_bytes (call, status, "application/fhir+json", bytes);
+}
+
+/* The resource type is the path's segment after /fhir/ ("Slot" of
+ * "/fhir/Slot/{id}"); the operation takes it as "fhir_type". */
+void
+cs_api_fhir (CsApiCall *call)
+{
+  const char *type = call->match.route->pattern + strlen ("/fhir/");
+  json_t *args = call_args (call);
+  json_object_set_new (args, "fhir_type", json_stringn (type, strcspn (type, "/")));
+  run_op (call, args, on_fhir);
 }

@@ -120,5 +120,6 @@ void cs_api_appointment_room_token (CsApiCall *call);
 void cs_api_invite_redeem (CsApiCall *call);
 void cs_api_file_upload (CsApiCall *call);
 void cs_api_file_get (CsApiCall *call);
+void cs_api_fhir (CsApiCall *call);
 
 G_END_DECLS

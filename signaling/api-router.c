@@ -267,6 +267,16 @@ static const CsApiRoute routes[CS_API_N_ENDPOINTS] = {
     CS_API_DOCTOR | CS_API_CLINIC, NULL, { "referral_id", NULL }, TRUE },
   R (CS_HTTP_GET, "/referrals/{id}/documents/{id}", CS_API_REFERRAL_DOCUMENT_GET, "file.read", DCA,
      NULL, "owner_id", "file_id"),
+  /* FHIR: a search and a read per resource type (the type is the op's argument) */
+#define FHIR(type, ep) \
+  R (CS_HTTP_GET, "/fhir/" type, ep##_SEARCH, "fhir.search", PDCA, NULL, NULL, NULL), \
+  R (CS_HTTP_GET, "/fhir/" type "/{id}", ep##_READ, "fhir.read", PDCA, NULL, "id", NULL)
+  FHIR ("Schedule", CS_API_FHIR_SCHEDULE),
+  FHIR ("Slot", CS_API_FHIR_SLOT),
+  FHIR ("Appointment", CS_API_FHIR_APPOINTMENT),
+  FHIR ("Encounter", CS_API_FHIR_ENCOUNTER),
+  FHIR ("ServiceRequest", CS_API_FHIR_SERVICE_REQUEST),
+#undef FHIR
 #undef R
 };
 

@@ -76,6 +76,16 @@ static const CsApiHandler handlers[CS_API_N_ENDPOINTS] = {
   [CS_API_REFERRAL_DOCUMENT_UPLOAD] = cs_api_file_upload,
   [CS_API_VISIT_FILE_GET] = cs_api_file_get,
   [CS_API_REFERRAL_DOCUMENT_GET] = cs_api_file_get,
+  [CS_API_FHIR_SCHEDULE_SEARCH] = cs_api_fhir,
+  [CS_API_FHIR_SCHEDULE_READ] = cs_api_fhir,
+  [CS_API_FHIR_SLOT_SEARCH] = cs_api_fhir,
+  [CS_API_FHIR_SLOT_READ] = cs_api_fhir,
+  [CS_API_FHIR_APPOINTMENT_SEARCH] = cs_api_fhir,
+  [CS_API_FHIR_APPOINTMENT_READ] = cs_api_fhir,
+  [CS_API_FHIR_ENCOUNTER_SEARCH] = cs_api_fhir,
+  [CS_API_FHIR_ENCOUNTER_READ] = cs_api_fhir,
+  [CS_API_FHIR_SERVICE_REQUEST_SEARCH] = cs_api_fhir,
+  [CS_API_FHIR_SERVICE_REQUEST_READ] = cs_api_fhir,
 };
 
 CsApi *

@@ -239,7 +239,7 @@ END $$;
 -- ---- files ------------------------------------------------------------------------
 
 CREATE FUNCTION file_json(f files) RETURNS jsonb
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE sql STABLE AS $$
   SELECT jsonb_build_object('id', f.id, 'appointment_id', f.appointment_id,
            'referral_id', f.referral_id, 'filename', f.filename, 'content_type', f.content_type,
            'size', f.size, 'sha256', encode(f.sha256, 'hex'), 'uploader_id', f.uploader_id,
