@@ -175,7 +175,8 @@ cs_records_reminders_due_async (CsRecords *db, GAsyncReadyCallback callback, gpo
   g_snprintf (minutes, sizeof minutes, "%u", db->cfg.reminder_minutes);
   const char *params[] = { minutes };
   cs_task_query (task, on_op_result,
-                 "SELECT coalesce(jsonb_agg(jsonb_build_object('user_id', user_id, 'email', email,"
+                 "SELECT coalesce(jsonb_agg(jsonb_build_object('notification_id', notification_id,"
+                 " 'user_id', user_id, 'email', email,"
                  " 'name', name, 'appointment', appointment)), '[]')::text"
                  " FROM reminders_due($1::int)",
                  1, params);

@@ -535,7 +535,7 @@ json_t *cs_records_op_finish (CsRecords *db, GAsyncResult *res, GError **error);
 
 /* Housekeeping run by the server: extends every roster's slots to the
  * horizon (hourly), and collects due reminders (every minute): an array of
- * {"user_id", "email", "name", "appointment"} (transfer full). */
+ * {"notification_id", "user_id", "email", "name", "appointment"} (transfer full). */
 void cs_records_slots_extend_async (CsRecords *db, GAsyncReadyCallback callback,
                                     gpointer user_data);
 gboolean cs_records_slots_extend_finish (CsRecords *db, GAsyncResult *res, GError **error);

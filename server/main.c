@@ -18,6 +18,10 @@
 #include <unistd.h>
 
 #define DEFAULT_TTL 3600
+/* Housekeeping on the loop (records.h): reminders every minute, slots
+ * materialised to the horizon every hour and once at start-up. */
+#define REMINDER_INTERVAL_S 60
+#define SLOTS_INTERVAL_S 3600
 
 /* Process-wide state lives here and only here. */
 typedef struct {
@@ -28,6 +32,10 @@ typedef struct {
   CsRecords *records;           /* NULL without [database] */
   guint sigint_id;
   guint sigterm_id;
+  guint reminders_id;
+  guint slots_id;
+  gboolean reminders_running;   /* one query at a time, however slow the database */
+  gboolean slots_running;
 } CsServer;
 
 /* Read by the log writer, which GLib allows to be installed only once:
@@ -128,6 +136,83 @@ append_media_metrics (GString *out, gpointer user_data)
     cs_media_append_metrics (server->media, out);
 }
 
+/* ---- housekeeping timers */
+
+static void
+on_slots_extended (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  CsServer *server = user_data;
+  g_autoptr (GError) error = NULL;
+  if (cs_records_slots_extend_finish (server->records, res, &error)) {
+    server->slots_running = FALSE;
+    return;
+  }
+  /* Cancelled: the server is stopping and @server is being cleared. */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  server->slots_running = FALSE;
+  g_warning ("slots not extended: %s", error->message);
+}
+
+static gboolean
+extend_slots (gpointer user_data)
+{
+  CsServer *server = user_data;
+  if (!server->slots_running && cs_records_is_available (server->records)) {
+    server->slots_running = TRUE;
+    cs_records_slots_extend_async (server->records, on_slots_extended, server);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+/* Each due reminder becomes an in-app notification on the user's
+ * subscribed WebSockets (docs/signaling.md, "notification"). */
+static void
+on_reminders (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  CsServer *server = user_data;
+  g_autoptr (GError) error = NULL;
+  json_t *due = cs_records_reminders_due_finish (server->records, res, &error);
+  if (!due && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  server->reminders_running = FALSE;
+  if (!due) {
+    g_warning ("reminders not collected: %s", error->message);
+    return;
+  }
+  size_t i;
+  json_t *r;
+  guint pushed = 0;
+  json_array_foreach (due, i, r) {
+    json_t *appt = json_object_get (r, "appointment");
+    /* The shape of GET /api/v1/notifications items, plus the appointment. */
+    json_t *note = json_pack ("{s:O?, s:s, s:O?, s:{s:O?}, s:b, s:O?}",
+                              "id", json_object_get (r, "notification_id"),
+                              "kind", "appointment.reminder",
+                              "appointment_id", json_object_get (appt, "id"),
+                              "data", "starts_at", json_object_get (appt, "starts_at"),
+                              "read", FALSE, "appointment", appt);
+    if (note && server->signaling)
+      pushed += cs_signaling_notify_user (server->signaling,
+                                          json_integer_value (json_object_get (r, "user_id")),
+                                          note);
+    json_decref (note);
+  }
+  g_debug ("%zu reminders due, %u pushed to open pages", json_array_size (due), pushed);
+  json_decref (due);
+}
+
+static gboolean
+send_reminders (gpointer user_data)
+{
+  CsServer *server = user_data;
+  if (!server->reminders_running && cs_records_is_available (server->records)) {
+    server->reminders_running = TRUE;
+    cs_records_reminders_due_async (server->records, on_reminders, server);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
 static int
 mint_token (const CsServerConfig *config, const char *room, const char *user, const char *name,
             const char *role, gint64 ttl)
@@ -165,6 +250,10 @@ server_clear (CsServer *server)
     g_source_remove (server->sigint_id);
   if (server->sigterm_id)
     g_source_remove (server->sigterm_id);
+  if (server->reminders_id)
+    g_source_remove (server->reminders_id);
+  if (server->slots_id)
+    g_source_remove (server->slots_id);
   /* Signaling first: its sessions still remove their peers from media. */
   g_clear_pointer (&server->signaling, cs_signaling_free);
   g_clear_pointer (&server->media, cs_media_free);
@@ -223,6 +312,7 @@ server_start (CsServer *server, GError **error)
     .ice_urls = ice_urls,
     .records = server->records,
     .room_token_ttl = c->room_token_ttl,
+    .file_max_bytes = c->database.file_max_bytes,
   };
   server->signaling = cs_signaling_new (&sc, error);
   if (!server->signaling)
@@ -242,6 +332,12 @@ server_start (CsServer *server, GError **error)
     return FALSE;
   cs_signaling_set_media (server->signaling, server->media);
   cs_signaling_set_metrics_func (server->signaling, append_media_metrics, server);
+
+  if (server->records) {
+    extend_slots (server);
+    server->slots_id = g_timeout_add_seconds (SLOTS_INTERVAL_S, extend_slots, server);
+    server->reminders_id = g_timeout_add_seconds (REMINDER_INTERVAL_S, send_reminders, server);
+  }
 
   server->sigint_id = g_unix_signal_add (SIGINT, on_signal, server);
   server->sigterm_id = g_unix_signal_add (SIGTERM, on_signal, server);

@@ -93,16 +93,24 @@ ok_status (CsApiCall *call)
   return clinic_ops[call->match.route->endpoint].status;
 }
 
+/* The operation's JSON (transfer full), or NULL once the error is answered. */
+static json_t *
+finish_op (CsApiCall *call, GAsyncResult *res)
+{
+  g_autoptr (GError) error = NULL;
+  json_t *out = cs_records_op_finish (DB (call), res, &error);
+  if (!out)
+    cs_api_fail_error (call, error);
+  return out;
+}
+
 static void
 on_op (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   CsApiCall *call = user_data;
-  g_autoptr (GError) error = NULL;
-  json_t *out = cs_records_op_finish (DB (call), res, &error);
-  if (!out) {
-    cs_api_fail_error (call, error);
+  json_t *out = finish_op (call, res);
+  if (!out)
     return;
-  }
   guint status = ok_status (call);
   if (status == 204) {
     json_decref (out);
@@ -119,10 +127,30 @@ run_op (CsApiCall *call, json_t *args, GAsyncReadyCallback done)
   json_decref (args);
 }
 
+/* The admitted patient's connections waiting in the visit's lobby enter
+ * the room (docs/signaling.md, "The lobby"). */
+static void
+on_admit (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  CsApiCall *call = user_data;
+  json_t *out = finish_op (call, res);
+  if (!out)
+    return;
+  const char *room = json_string_value (json_object_get (out, "room"));
+  json_int_t patient = json_integer_value (json_object_get (json_object_get (out, "patient"), "id"));
+  if (room && patient > 0) {
+    char user[24];
+    g_snprintf (user, sizeof user, "%" JSON_INTEGER_FORMAT, patient);
+    cs_signaling_room_admit_user (call->api->signaling, room, user);
+  }
+  cs_api_reply (call, 200, out);
+}
+
 void
 cs_api_clinic_op (CsApiCall *call)
 {
-  run_op (call, call_args (call), on_op);
+  gboolean admit = call->match.route->endpoint == CS_API_APPOINTMENT_ADMIT;
+  run_op (call, call_args (call), admit ? on_admit : on_op);
 }
 
 /* ---- room tokens: the operation decides, the API signs ------------------- */
@@ -131,12 +159,9 @@ static void
 on_room_access (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   CsApiCall *call = user_data;
-  g_autoptr (GError) error = NULL;
-  json_auto_t *access = cs_records_op_finish (DB (call), res, &error);
-  if (!access) {
-    cs_api_fail_error (call, error);
+  json_auto_t *access = finish_op (call, res);
+  if (!access)
     return;
-  }
   const char *name = json_string_value (json_object_get (access, "name"));
   g_autofree char *short_name = g_utf8_substring (name, 0, MIN (g_utf8_strlen (name, -1),
                                                                 MAX_TOKEN_NAME));
@@ -229,12 +254,9 @@ static void
 on_file (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   CsApiCall *call = user_data;
-  g_autoptr (GError) error = NULL;
-  json_auto_t *file = cs_records_op_finish (DB (call), res, &error);
-  if (!file) {
-    cs_api_fail_error (call, error);
+  json_auto_t *file = finish_op (call, res);
+  if (!file)
     return;
-  }
   const char *b64 = json_string_value (json_object_get (file, "data"));
   const char *type = json_string_value (json_object_get (file, "content_type"));
   /* Only the types the database accepts ever come back; map them to the

@@ -12,6 +12,8 @@ struct _CsApi {
   CsRecords *records;           /* (nullable) (transfer none) */
   GBytes *token_secret;
   guint room_token_ttl;
+  CsSignaling *signaling;       /* (transfer none) for cs_signaling_room_admit_user() */
+  gsize file_max_bytes;         /* body limit of raw_body routes */
 };
 
 struct _CsApiCall {
@@ -27,6 +29,7 @@ struct _CsApiCall {
   char *bearer;                 /* token of "Authorization: Bearer ..." */
   char *content_type;
   GByteArray *body;
+  gsize body_limit;             /* cs_api_call_body_limit() */
   GHashTable *query;            /* name → value (owned) */
 
   CsApiMatch match;             /* route and path ids */

@@ -89,13 +89,16 @@ static const CsApiHandler handlers[CS_API_N_ENDPOINTS] = {
 };
 
 CsApi *
-cs_api_new (CsRecords *records, GBytes *token_secret, guint room_token_ttl)
+cs_api_new (CsSignaling *sig, CsRecords *records, GBytes *token_secret, guint room_token_ttl,
+            gsize file_max_bytes)
 {
   g_return_val_if_fail (token_secret != NULL, NULL);
   CsApi *api = g_new0 (CsApi, 1);
+  api->signaling = sig;
   api->records = records;
   api->token_secret = g_bytes_ref (token_secret);
   api->room_token_ttl = room_token_ttl ? room_token_ttl : 3600;
+  api->file_max_bytes = file_max_bytes ? file_max_bytes : 10 * 1024 * 1024;
   return api;
 }
 
@@ -143,6 +146,12 @@ cs_api_call_new (CsApi *api, CsHttpMethod method, const char *path, const char *
   call->bearer = parse_bearer (authorization);
   call->content_type = g_strdup (content_type);
   call->body = g_byte_array_new ();
+  /* File uploads are raw bodies of up to [clinic] file_max_bytes; the route
+   * is known from the path before any of the body arrives. */
+  CsApiMatch match;
+  call->body_limit = cs_api_route (method, path, strlen (path), &match) == CS_API_ROUTE_OK &&
+                     match.route->raw_body ? MAX (api->file_max_bytes, CS_API_MAX_BODY)
+                                           : CS_API_MAX_BODY;
   call->query = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   return call;
 }
@@ -171,12 +180,20 @@ cs_api_call_add_query (CsApiCall *call, const char *name, const char *value)
     g_hash_table_insert (call->query, g_strdup (name), g_strdup (value ? value : ""));
 }
 
+gsize
+cs_api_call_body_limit (CsApiCall *call)
+{
+  g_return_val_if_fail (call != NULL, 0);
+  return call->body_limit;
+}
+
 gboolean
 cs_api_call_append_body (CsApiCall *call, const void *data, gsize len)
 {
   g_return_val_if_fail (call != NULL, FALSE);
-  if (len > CS_API_MAX_BODY || call->body->len + len > CS_API_MAX_BODY) {
-    cs_api_fail (call, 413, "payload-too-large", "the body exceeds %d bytes", CS_API_MAX_BODY);
+  if (len > call->body_limit || call->body->len + len > call->body_limit) {
+    cs_api_fail (call, 413, "payload-too-large", "the body exceeds %" G_GSIZE_FORMAT " bytes",
+                 call->body_limit);
     return FALSE;
   }
   if (data)

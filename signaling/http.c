@@ -204,14 +204,23 @@ cs_signaling_append_metrics (CsSignaling *sig, GString *out)
     g_string_append_printf (out, "consilium_signaling_errors_total{code=\"%s\"} %" G_GUINT64_FORMAT "\n",
                             cs_sig_error_code_to_string (c), m->errors[c]);
 
+  guint waiting = 0;
+  GHashTableIter it;
+  gpointer room;
+  g_hash_table_iter_init (&it, sig->rooms);
+  while (g_hash_table_iter_next (&it, NULL, &room))
+    waiting += ((CsSigRoom *) room)->lobby->len;
   g_string_append_printf (out,
-    "# HELP consilium_signaling_rooms Rooms with at least one participant.\n"
+    "# HELP consilium_signaling_rooms Rooms with participants or waiting connections.\n"
     "# TYPE consilium_signaling_rooms gauge\n"
     "consilium_signaling_rooms %u\n"
     "# HELP consilium_signaling_participants Participants joined in all rooms.\n"
     "# TYPE consilium_signaling_participants gauge\n"
-    "consilium_signaling_participants %u\n",
-    g_hash_table_size (sig->rooms), g_hash_table_size (sig->peers));
+    "consilium_signaling_participants %u\n"
+    "# HELP consilium_signaling_waiting Connections waiting in a room's lobby.\n"
+    "# TYPE consilium_signaling_waiting gauge\n"
+    "consilium_signaling_waiting %u\n",
+    g_hash_table_size (sig->rooms), g_hash_table_size (sig->peers), waiting);
 
   if (sig->metrics_func)
     sig->metrics_func (out, sig->metrics_data);
@@ -318,7 +327,7 @@ handle_api (CsSignaling *sig, struct lws *wsi, CsHttpConn *conn, const char *uri
     return 0;
   }
   /* Refuse an oversized body before reading any of it. */
-  if (declared > CS_API_MAX_BODY)
+  if (declared > cs_api_call_body_limit (call))
     cs_api_call_append_body (call, NULL, declared > G_MAXSIZE ? G_MAXSIZE : (gsize) declared);
   /* Otherwise wait for LWS_CALLBACK_HTTP_BODY_COMPLETION. */
   return 0;

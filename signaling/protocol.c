@@ -25,6 +25,11 @@ static const char *const error_codes[CS_SIG_N_ERRORS] = {
   [CS_SIG_ERR_UNSUPPORTED_SDP] = "unsupported-sdp",
   [CS_SIG_ERR_ROOM_FULL] = "room-full",
   [CS_SIG_ERR_INTERNAL] = "internal",
+  [CS_SIG_ERR_NOT_ADMITTED] = "not-admitted",
+  [CS_SIG_ERR_NOT_FOUND] = "not-found",
+  [CS_SIG_ERR_UNAUTHORIZED] = "unauthorized",
+  [CS_SIG_ERR_UNAVAILABLE] = "unavailable",
+  [CS_SIG_ERR_REFUSED] = "refused",
 };
 
 const char *
@@ -42,6 +47,12 @@ static const char *const msg_types[CS_SIG_N_MSG_TYPES] = {
   [CS_SIG_MSG_MUTE] = "mute",
   [CS_SIG_MSG_LEAVE] = "leave",
   [CS_SIG_MSG_PING] = "ping",
+  [CS_SIG_MSG_ADMIT] = "admit",
+  [CS_SIG_MSG_MUTE_PARTICIPANT] = "mute-participant",
+  [CS_SIG_MSG_REMOVE] = "remove",
+  [CS_SIG_MSG_CHAT] = "chat",
+  [CS_SIG_MSG_FILE_SHARED] = "file-shared",
+  [CS_SIG_MSG_SUBSCRIBE] = "subscribe",
 };
 
 const char *
@@ -128,6 +139,48 @@ get_string (json_t *root, const char *key, const char **out, gsize *len)
   return TRUE;
 }
 
+/* "kind": "audio" or "video". */
+static gboolean
+get_kind (json_t *root, CsSigRequest *r, char *err, gsize err_len)
+{
+  const char *kind;
+  if (get_string (root, "kind", &kind, NULL)) {
+    if (strcmp (kind, "audio") == 0) {
+      r->kind = CS_MEDIA_KIND_AUDIO;
+      return TRUE;
+    }
+    if (strcmp (kind, "video") == 0) {
+      r->kind = CS_MEDIA_KIND_VIDEO;
+      return TRUE;
+    }
+  }
+  fail (err, err_len, CS_SIG_ERR_BAD_MESSAGE, "%s: \"kind\" must be \"audio\" or \"video\"",
+        msg_types[r->type]);
+  return FALSE;
+}
+
+/* The server's participant ids: "p" + 16 lower-case hex digits. */
+static gboolean
+is_participant_id (const char *s)
+{
+  if (s[0] != 'p' || strlen (s) != 17)
+    return FALSE;
+  for (guint i = 1; i < 17; i++)
+    if (!g_ascii_isdigit (s[i]) && !(s[i] >= 'a' && s[i] <= 'f'))
+      return FALSE;
+  return TRUE;
+}
+
+/* Empty, or only white space (jansson hands over valid UTF-8). */
+static gboolean
+is_blank (const char *s)
+{
+  for (const char *c = s; *c; c = g_utf8_next_char (c))
+    if (!g_unichar_isspace (g_utf8_get_char (c)))
+      return FALSE;
+  return TRUE;
+}
+
 static CsSigErrorCode
 parse_fields (json_t *root, CsSigRequest *r, char *err, gsize err_len)
 {
@@ -160,21 +213,52 @@ parse_fields (json_t *root, CsSigRequest *r, char *err, gsize err_len)
     r->sdp_mline_index = json_is_integer (v) ? json_integer_value (v) : -1;
     return CS_SIG_OK;
 
-  case CS_SIG_MSG_MUTE: {
-    const char *kind;
-    if (!get_string (root, "kind", &kind, NULL))
-      return fail (err, err_len, CS_SIG_ERR_BAD_MESSAGE, "mute: \"kind\" must be a string");
-    if (strcmp (kind, "audio") == 0)
-      r->kind = CS_MEDIA_KIND_AUDIO;
-    else if (strcmp (kind, "video") == 0)
-      r->kind = CS_MEDIA_KIND_VIDEO;
-    else
-      return fail (err, err_len, CS_SIG_ERR_BAD_MESSAGE,
-                   "mute: \"kind\" must be \"audio\" or \"video\"");
+  case CS_SIG_MSG_MUTE:
+    if (!get_kind (root, r, err, err_len))
+      return CS_SIG_ERR_BAD_MESSAGE;
     v = json_object_get (root, "muted");
     if (!json_is_boolean (v))
       return fail (err, err_len, CS_SIG_ERR_BAD_MESSAGE, "mute: \"muted\" must be a boolean");
     r->muted = json_is_true (v);
+    return CS_SIG_OK;
+
+  case CS_SIG_MSG_MUTE_PARTICIPANT:
+    if (!get_kind (root, r, err, err_len))
+      return CS_SIG_ERR_BAD_MESSAGE;
+    G_GNUC_FALLTHROUGH;  /* and the participant */
+  case CS_SIG_MSG_ADMIT:
+  case CS_SIG_MSG_REMOVE:
+    if (!get_string (root, "participant", &r->participant, NULL) ||
+        !is_participant_id (r->participant))
+      return fail (err, err_len, CS_SIG_ERR_BAD_MESSAGE,
+                   "%s: \"participant\" must be a participant id (p + 16 hex digits)",
+                   msg_types[r->type]);
+    return CS_SIG_OK;
+
+  case CS_SIG_MSG_CHAT: {
+    gsize len;
+    if (!get_string (root, "text", &r->text, &len) || is_blank (r->text) ||
+        g_utf8_strlen (r->text, (gssize) len) > CS_SIG_MAX_CHAT)
+      return fail (err, err_len, CS_SIG_ERR_BAD_MESSAGE,
+                   "chat: \"text\" must be 1 to %d characters, not all blank", CS_SIG_MAX_CHAT);
+    return CS_SIG_OK;
+  }
+
+  case CS_SIG_MSG_FILE_SHARED:
+    v = json_object_get (root, "file_id");
+    if (!json_is_integer (v) || json_integer_value (v) < 1)
+      return fail (err, err_len, CS_SIG_ERR_BAD_MESSAGE,
+                   "file-shared: \"file_id\" must be a positive integer");
+    r->file_id = json_integer_value (v);
+    return CS_SIG_OK;
+
+  case CS_SIG_MSG_SUBSCRIBE: {
+    gsize len;
+    if (!get_string (root, "session", &r->session, &len) || len == 0 ||
+        len > CS_SIG_MAX_SESSION)
+      return fail (err, err_len, CS_SIG_ERR_BAD_MESSAGE,
+                   "subscribe: \"session\" must be a session token of 1 to %d bytes",
+                   CS_SIG_MAX_SESSION);
     return CS_SIG_OK;
   }
 
@@ -302,9 +386,9 @@ message (const char *type)
 static json_t *
 participant_to_json (const CsSigParticipant *p)
 {
-  return json_pack ("{s:s?, s:s?, s:s?, s:s?, s:b, s:b}", "id", p->id, "user", p->user,
+  return json_pack ("{s:s?, s:s?, s:s?, s:s?, s:b, s:b, s:b}", "id", p->id, "user", p->user,
                     "name", p->name, "role", p->role, "audio_muted", p->audio_muted,
-                    "video_muted", p->video_muted);
+                    "video_muted", p->video_muted, "host", p->host);
 }
 
 static const char *
@@ -432,11 +516,107 @@ cs_sig_build_pong (const CsSigId *id)
 char *
 cs_sig_build_error (const CsSigId *id, CsSigErrorCode code, const char *message_text)
 {
+  return cs_sig_build_error_reason (id, cs_sig_error_code_to_string (code), message_text);
+}
+
+char *
+cs_sig_build_error_reason (const CsSigId *id, const char *code, const char *message_text)
+{
   json_t *obj = message ("error");
   json_object_set_new (obj, "id", id_to_json (id));
-  json_object_set_new (obj, "code", json_string (cs_sig_error_code_to_string (code)));
+  json_object_set_new (obj, "code", json_string (code));
   /* Messages may quote client input: make sure it is valid UTF-8. */
   g_autofree char *msg = g_utf8_make_valid (message_text ? message_text : "", -1);
   json_object_set_new (obj, "message", json_string (msg));
   return finish (obj);
+}
+
+char *
+cs_sig_format_time (gint64 us)
+{
+  g_autoptr (GDateTime) t = g_date_time_new_from_unix_utc (us / G_USEC_PER_SEC);
+  return t ? g_date_time_format (t, "%Y-%m-%dT%H:%M:%SZ") : g_strdup ("");
+}
+
+static json_t *
+time_json (gint64 us)
+{
+  g_autofree char *s = cs_sig_format_time (us);
+  return json_string (s);
+}
+
+static json_t *
+id_or_null (gint64 id)
+{
+  return id > 0 ? json_integer (id) : json_null ();
+}
+
+char *
+cs_sig_build_waiting (const CsSigId *id, const char *room, const CsSigParticipant *self,
+                      gint64 since, guint position)
+{
+  json_t *obj = message ("waiting");
+  json_object_set_new (obj, "id", id_to_json (id));
+  json_object_set_new (obj, "room", json_string (room));
+  json_object_set_new (obj, "participant", participant_to_json (self));
+  json_object_set_new (obj, "since", time_json (since));
+  json_object_set_new (obj, "position", json_integer (position));
+  return finish (obj);
+}
+
+char *
+cs_sig_build_lobby (const CsSigWaiting *waiting, guint n_waiting)
+{
+  json_t *arr = json_array ();
+  for (guint i = 0; i < n_waiting; i++) {
+    const CsSigWaiting *w = &waiting[i];
+    json_t *o = json_pack ("{s:s?, s:s?, s:s?, s:s?}", "id", w->id, "user", w->user,
+                           "name", w->name, "role", w->role);
+    json_object_set_new (o, "since", time_json (w->since));
+    json_array_append_new (arr, o);
+  }
+  json_t *obj = message ("lobby");
+  json_object_set_new (obj, "waiting", arr);
+  return finish (obj);
+}
+
+char *
+cs_sig_build_muted_by_host (CsMediaKind kind)
+{
+  return finish (json_pack ("{s:s, s:s}", "type", "muted-by-host", "kind", kind_to_string (kind)));
+}
+
+char *
+cs_sig_build_removed (gboolean from_lobby)
+{
+  return finish (json_pack ("{s:s, s:s}", "type", "removed",
+                            "from", from_lobby ? "lobby" : "room"));
+}
+
+char *
+cs_sig_build_chat (const CsSigChat *c)
+{
+  json_t *m = json_pack ("{s:o, s:o, s:s?, s:s?, s:s?, s:s?, s:s?}", "id", id_or_null (c->id),
+                         "sender_id", id_or_null (c->sender_id), "participant", c->participant,
+                         "name", c->name, "role", c->role, "text", c->text,
+                         "sent_at", c->sent_at);
+  return finish (json_pack ("{s:s, s:o}", "type", "chat", "message", m));
+}
+
+char *
+cs_sig_build_file_shared (const CsSigFile *f)
+{
+  json_t *up = json_pack ("{s:o, s:s?}", "id", id_or_null (f->uploader_id),
+                          "name", f->uploader_name);
+  json_t *file = json_pack ("{s:I, s:s?, s:I, s:s?, s:o, s:s?}", "id", (json_int_t) f->id,
+                            "filename", f->filename, "size", (json_int_t) f->size,
+                            "content_type", f->content_type, "uploader", up,
+                            "participant", f->participant);
+  return finish (json_pack ("{s:s, s:o}", "type", "file-shared", "file", file));
+}
+
+char *
+cs_sig_build_notification (json_t *notification)
+{
+  return finish (json_pack ("{s:s, s:O}", "type", "notification", "notification", notification));
 }

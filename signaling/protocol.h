@@ -16,6 +16,10 @@ G_BEGIN_DECLS
 /* A valid request is one object deep; some room is left for unknown,
  * ignored fields. Deeper input is refused before jansson recurses into it. */
 #define CS_SIG_MAX_DEPTH 8
+/* "chat": 1..4000 characters, as the database stores them. */
+#define CS_SIG_MAX_CHAT 4000
+/* "subscribe": a REST session token (docs/api.md), at most this long. */
+#define CS_SIG_MAX_SESSION 256
 
 typedef enum {
   CS_SIG_OK = 0,
@@ -33,6 +37,11 @@ typedef enum {
   CS_SIG_ERR_UNSUPPORTED_SDP,
   CS_SIG_ERR_ROOM_FULL,
   CS_SIG_ERR_INTERNAL,
+  CS_SIG_ERR_NOT_ADMITTED,      /* waiting in the lobby: only ping and leave */
+  CS_SIG_ERR_NOT_FOUND,         /* no such participant (or file) here */
+  CS_SIG_ERR_UNAUTHORIZED,      /* subscribe: unknown, expired or revoked session */
+  CS_SIG_ERR_UNAVAILABLE,       /* the database is unavailable */
+  CS_SIG_ERR_REFUSED,           /* the database refused; the reply names its reason */
   CS_SIG_N_ERRORS
 } CsSigErrorCode;
 
@@ -47,6 +56,12 @@ typedef enum {
   CS_SIG_MSG_MUTE,
   CS_SIG_MSG_LEAVE,
   CS_SIG_MSG_PING,
+  CS_SIG_MSG_ADMIT,
+  CS_SIG_MSG_MUTE_PARTICIPANT,
+  CS_SIG_MSG_REMOVE,
+  CS_SIG_MSG_CHAT,
+  CS_SIG_MSG_FILE_SHARED,
+  CS_SIG_MSG_SUBSCRIBE,
   CS_SIG_N_MSG_TYPES
 } CsSigMsgType;
 
@@ -77,8 +92,12 @@ typedef struct {
   const char *candidate;       /* candidate; "" means end-of-candidates */
   const char *sdp_mid;         /* candidate; NULL when absent or null */
   gint64 sdp_mline_index;      /* candidate; -1 when absent or null */
-  CsMediaKind kind;            /* mute */
+  CsMediaKind kind;            /* mute, mute-participant */
   gboolean muted;              /* mute */
+  const char *participant;     /* admit, mute-participant, remove: "p" + 16 hex digits */
+  const char *text;            /* chat: 1..CS_SIG_MAX_CHAT characters, not blank */
+  gint64 file_id;              /* file-shared: >= 1 */
+  const char *session;         /* subscribe */
   json_t *root;
 } CsSigRequest;
 
@@ -101,7 +120,40 @@ typedef struct {
   const char *role;
   gboolean audio_muted;
   gboolean video_muted;
+  gboolean host;
 } CsSigParticipant;
+
+/* A connection waiting in a room's lobby. */
+typedef struct {
+  const char *id;
+  const char *user;
+  const char *name;
+  const char *role;
+  gint64 since;                /* µs since the epoch: when the wait began */
+} CsSigWaiting;
+
+/* A chat message; ids 0 are sent as null (rooms that are not visits store
+ * nothing, guests have no account). */
+typedef struct {
+  gint64 id;
+  gint64 sender_id;
+  const char *participant;
+  const char *name;
+  const char *role;
+  const char *text;
+  const char *sent_at;         /* ISO 8601 UTC */
+} CsSigChat;
+
+/* A file shared in a visit, as the database describes it. */
+typedef struct {
+  gint64 id;
+  const char *filename;
+  gint64 size;
+  const char *content_type;
+  gint64 uploader_id;          /* 0: null */
+  const char *uploader_name;
+  const char *participant;     /* who announced it */
+} CsSigFile;
 
 typedef struct {
   const char *mid;             /* NULL in "streams" messages */
@@ -126,5 +178,23 @@ char *cs_sig_build_media_state (const char *state);
 char *cs_sig_build_ok (const CsSigId *id);
 char *cs_sig_build_pong (const CsSigId *id);
 char *cs_sig_build_error (const CsSigId *id, CsSigErrorCode code, const char *message);
+/* An error whose code is not one of CsSigErrorCode: a database refusal's
+ * reason ("doctor-busy", ...). */
+char *cs_sig_build_error_reason (const CsSigId *id, const char *code, const char *message);
+
+/* @self waits in @room's lobby (position 1 = next). */
+char *cs_sig_build_waiting (const CsSigId *id, const char *room, const CsSigParticipant *self,
+                            gint64 since, guint position);
+/* To hosts: everyone waiting, longest wait first. */
+char *cs_sig_build_lobby (const CsSigWaiting *waiting, guint n_waiting);
+char *cs_sig_build_muted_by_host (CsMediaKind kind);
+/* @from_lobby: refused entry rather than removed from the call. */
+char *cs_sig_build_removed (gboolean from_lobby);
+char *cs_sig_build_chat (const CsSigChat *chat);
+char *cs_sig_build_file_shared (const CsSigFile *file);
+/* @notification: a JSON object (transfer none). */
+char *cs_sig_build_notification (json_t *notification);
+/* ISO 8601 UTC to the second, e.g. "2026-01-05T09:00:00Z" (transfer full). */
+char *cs_sig_format_time (gint64 us);
 
 G_END_DECLS

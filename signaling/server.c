@@ -147,10 +147,13 @@ cs_signaling_new (const CsSignalingConfig *config, GError **error)
   sig->token_secret = g_bytes_new (config->token_secret, config->token_secret_len);
   sig->max_participants = config->max_participants;
   sig->ice_urls = g_strdupv ((char **) config->ice_urls);
-  sig->api = cs_api_new (config->records, sig->token_secret, config->room_token_ttl);
+  sig->api = cs_api_new (sig, config->records, sig->token_secret, config->room_token_ttl,
+                         config->file_max_bytes);
   sig->rooms = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                       (GDestroyNotify) cs_sig_room_free);
+  sig->sessions = g_hash_table_new (g_str_hash, g_str_equal);
   sig->peers = g_hash_table_new (g_str_hash, g_str_equal);
+  sig->alive = g_cancellable_new ();
 
   lws_set_log_level (LLL_ERR | LLL_WARN, lws_log_to_glib);
 
@@ -212,10 +215,14 @@ cs_signaling_free (CsSignaling *sig)
   /* Closing every connection makes each session leave its room; nobody is
    * left to tell. */
   sig->shutting_down = TRUE;
+  if (sig->alive)
+    g_cancellable_cancel (sig->alive);
   g_clear_pointer (&sig->lws, lws_context_destroy);
   g_clear_pointer (&sig->api, cs_api_free);  /* after lws: closing abandons API calls */
   g_clear_pointer (&sig->rooms, g_hash_table_unref);
+  g_clear_pointer (&sig->sessions, g_hash_table_unref);
   g_clear_pointer (&sig->peers, g_hash_table_unref);
+  g_clear_object (&sig->alive);
   g_clear_pointer (&sig->token_secret, g_bytes_unref);
   g_clear_pointer (&sig->ice_urls, g_strfreev);
   g_clear_pointer (&sig->loop, g_main_loop_unref);

@@ -1,6 +1,8 @@
-/* session.c — one signaling WebSocket: the connected → joined → left state
- * machine, the requests of docs/signaling.md checked against the role, and
- * the media engine's events routed back to the participant they concern. */
+/* session.c — one signaling WebSocket: the connected → (waiting →) joined
+ * → left state machine with the room's lobby, the media requests of
+ * docs/signaling.md checked against the role, and the media engine's events
+ * routed back to the participant they concern. What visits add (host
+ * controls, chat, files, notifications) is in visit.c. */
 #include "signaling/signaling-private.h"
 #include "signaling/token-private.h"
 #include "media/sdp.h"
@@ -21,6 +23,19 @@ typedef struct {
   g_log_structured (G_LOG_DOMAIN, level, "ROOM_ID", (s)->room ? (s)->room->id : "", \
                     "PEER_ID", (s)->id, "MESSAGE", __VA_ARGS__)
 
+static void
+make_participant_id (CsSignaling *sig, char id[18])
+{
+  do {
+    guint8 rnd[8];
+    if (RAND_bytes (rnd, sizeof rnd) != 1)
+      g_error ("RAND_bytes failed");  /* the CSPRNG is unusable: nothing is safe */
+    id[0] = 'p';
+    for (guint i = 0; i < sizeof rnd; i++)
+      g_snprintf (id + 1 + 2 * i, 3, "%02x", rnd[i]);
+  } while (g_hash_table_contains (sig->sessions, id));
+}
+
 CsSession *
 cs_session_new (CsSignaling *sig, struct lws *wsi)
 {
@@ -30,7 +45,12 @@ cs_session_new (CsSignaling *sig, struct lws *wsi)
   s->state = CS_SESSION_CONNECTED;
   s->rx = g_byte_array_new ();
   g_queue_init (&s->out);
+  g_queue_init (&s->db_queue);
   s->published = g_array_new (FALSE, FALSE, sizeof (CsPublished));
+  /* The id is the connection's from the start: answers from the database
+   * find their session by it, whatever state it is in by then. */
+  make_participant_id (sig, s->id);
+  g_hash_table_insert (sig->sessions, s->id, s);
   sig->metrics.connections_total++;
   sig->metrics.connections++;
   return s;
@@ -49,7 +69,7 @@ cs_session_participant (const CsSession *s, CsSigParticipant *out)
 {
   *out = (CsSigParticipant) {
     .id = s->id, .user = s->user, .name = s->name, .role = s->role,
-    .audio_muted = s->audio_muted, .video_muted = s->video_muted,
+    .audio_muted = s->audio_muted, .video_muted = s->video_muted, .host = s->host,
   };
 }
 
@@ -77,9 +97,8 @@ cs_session_send (CsSession *s, char *json)
   lws_callback_on_writable (s->wsi);
 }
 
-/* Sends what is queued, then closes with @status. */
-static void
-close_after_flush (CsSession *s, enum lws_close_status status)
+void
+cs_session_close (CsSession *s, enum lws_close_status status)
 {
   s->close_after_flush = TRUE;
   s->close_status = status;
@@ -117,13 +136,44 @@ cs_session_send_error (CsSession *s, const CsSigId *id, CsSigErrorCode code,
   cs_session_send (s, cs_sig_build_error (id, code, message));
 }
 
+void
+cs_session_send_error_reason (CsSession *s, const CsSigId *id, const char *code,
+                              const char *message)
+{
+  /* Counted under its own code when it is one of ours, else as "refused". */
+  CsSigErrorCode bucket = CS_SIG_ERR_REFUSED;
+  for (guint c = 1; c < CS_SIG_N_ERRORS; c++)
+    if (strcmp (code, cs_sig_error_code_to_string (c)) == 0)
+      bucket = c;
+  s->sig->metrics.errors[bucket]++;
+  session_log (s, G_LOG_LEVEL_DEBUG, "error %s: %s", code, message);
+  cs_session_send (s, cs_sig_build_error_reason (id, code, message));
+}
+
 /* ---- leaving */
 
 static void
-leave_room (CsSession *s)
+drop_room_if_empty (CsSignaling *sig, CsSigRoom *room)
+{
+  if (cs_sig_room_is_empty (room))
+    g_hash_table_remove (sig->rooms, room->id);
+}
+
+void
+cs_session_leave (CsSession *s)
 {
   CsSignaling *sig = s->sig;
   CsSigRoom *room = s->room;
+  if (s->state == CS_SESSION_WAITING) {
+    session_log (s, G_LOG_LEVEL_INFO, "left the lobby");
+    s->state = CS_SESSION_LEFT;
+    g_ptr_array_remove (room->lobby, s);
+    s->room = NULL;
+    if (!sig->shutting_down)
+      cs_sig_room_send_lobby (room, NULL);
+    drop_room_if_empty (sig, room);
+    return;
+  }
   if (s->state != CS_SESSION_JOINED)
     return;
   session_log (s, G_LOG_LEVEL_INFO, "participant left");
@@ -137,7 +187,7 @@ leave_room (CsSession *s)
   g_ptr_array_remove (room->members, s);
   s->room = NULL;
   if (room->members->len == 0) {
-    g_hash_table_remove (sig->rooms, room->id);
+    drop_room_if_empty (sig, room);
     return;
   }
   if (sig->shutting_down)
@@ -151,7 +201,9 @@ cs_session_closed (CsSession *s)
 {
   if (!s)
     return;
-  leave_room (s);
+  cs_session_leave (s);
+  cs_visit_session_closed (s);
+  g_hash_table_remove (s->sig->sessions, s->id);
   s->sig->metrics.connections--;
   CsOutMsg *m;
   while ((m = g_queue_pop_head (&s->out)))
@@ -168,17 +220,52 @@ cs_session_closed (CsSession *s)
 
 /* ---- requests */
 
-static void
-make_participant_id (CsSignaling *sig, char id[18])
+void
+cs_session_enter (CsSession *s)
 {
-  do {
-    guint8 rnd[8];
-    if (RAND_bytes (rnd, sizeof rnd) != 1)
-      g_error ("RAND_bytes failed");  /* the CSPRNG is unusable: nothing is safe */
-    id[0] = 'p';
-    for (guint i = 0; i < sizeof rnd; i++)
-      g_snprintf (id + 1 + 2 * i, 3, "%02x", rnd[i]);
-  } while (g_hash_table_contains (sig->peers, id));
+  CsSignaling *sig = s->sig;
+  CsSigRoom *room = s->room;
+  s->state = CS_SESSION_JOINED;
+
+  g_autoptr (GArray) others = g_array_new (FALSE, FALSE, sizeof (CsSigParticipant));
+  for (guint i = 0; i < room->members->len; i++) {
+    CsSigParticipant p;
+    cs_session_participant (g_ptr_array_index (room->members, i), &p);
+    g_array_append_val (others, p);
+  }
+  g_ptr_array_add (room->members, s);
+  g_hash_table_insert (sig->peers, s->id, s);
+  if (sig->media)
+    cs_media_peer_add (sig->media, room->id, s->id);
+  session_log (s, G_LOG_LEVEL_INFO, "participant joined as %s%s", s->role,
+               s->host ? " (host)" : "");
+  cs_session_audit_room (s, "room.join");
+
+  CsSigParticipant self;
+  cs_session_participant (s, &self);
+  cs_session_send (s, cs_sig_build_joined (&s->join_id, room->id, &self,
+                                           (const CsSigParticipant *) others->data,
+                                           others->len, (const char *const *) sig->ice_urls));
+  cs_sig_room_broadcast (room, s, cs_sig_build_participant_joined (&self));
+  /* The newcomer learns the tracks already published. */
+  cs_sig_room_update_streams (room);
+  if (s->host)
+    cs_sig_room_send_lobby (room, s);
+}
+
+static void
+enter_lobby (CsSession *s)
+{
+  CsSigRoom *room = s->room;
+  s->state = CS_SESSION_WAITING;
+  s->waiting_since = g_get_real_time ();
+  g_ptr_array_add (room->lobby, s);
+  session_log (s, G_LOG_LEVEL_INFO, "waiting in the lobby as %s", s->role);
+  CsSigParticipant self;
+  cs_session_participant (s, &self);
+  cs_session_send (s, cs_sig_build_waiting (&s->join_id, room->id, &self, s->waiting_since,
+                                            room->lobby->len));
+  cs_sig_room_send_lobby (room, NULL);
 }
 
 static void
@@ -208,13 +295,20 @@ handle_join (CsSession *s, const CsSigRequest *req)
                            res == CS_TOKEN_EXPIRED ? CS_SIG_ERR_TOKEN_EXPIRED
                                                    : CS_SIG_ERR_INVALID_TOKEN,
                            why[-res]);
-    close_after_flush (s, LWS_CLOSE_STATUS_POLICY_VIOLATION);
+    cs_session_close (s, LWS_CLOSE_STATUS_POLICY_VIOLATION);
     return;
   }
 
+  /* A lobby token waits for a host, unless this user was admitted here
+   * already (a reconnect); anyone a host removed comes back through the
+   * lobby whatever the token says. */
   CsSigRoom *room = g_hash_table_lookup (sig->rooms, claims.room);
-  if (room && room->members->len >= sig->max_participants) {
-    cs_session_send_error (s, &req->id, CS_SIG_ERR_ROOM_FULL, "the room is full");
+  gboolean removed = room && g_hash_table_contains (room->removed, claims.user);
+  gboolean admitted = room && g_hash_table_contains (room->admitted, claims.user);
+  gboolean lobby = removed || (claims.lobby && !admitted);
+  if (room && (lobby ? room->lobby : room->members)->len >= sig->max_participants) {
+    cs_session_send_error (s, &req->id, CS_SIG_ERR_ROOM_FULL,
+                           lobby ? "the lobby is full" : "the room is full");
     return;
   }
   if (!room) {
@@ -222,35 +316,17 @@ handle_join (CsSession *s, const CsSigRequest *req)
     g_hash_table_insert (sig->rooms, room->id, room);
   }
 
-  make_participant_id (sig, s->id);
   s->user = g_steal_pointer (&claims.user);
   s->name = g_steal_pointer (&claims.name);
   s->role = g_steal_pointer (&claims.role);
+  s->host = claims.host;
   s->can_publish = g_strcmp0 (s->role, "observer") != 0;
-  s->state = CS_SESSION_JOINED;
+  s->join_id = req->id;
   s->room = room;
-
-  g_autoptr (GArray) others = g_array_new (FALSE, FALSE, sizeof (CsSigParticipant));
-  for (guint i = 0; i < room->members->len; i++) {
-    CsSigParticipant p;
-    cs_session_participant (g_ptr_array_index (room->members, i), &p);
-    g_array_append_val (others, p);
-  }
-  g_ptr_array_add (room->members, s);
-  g_hash_table_insert (sig->peers, s->id, s);
-  if (sig->media)
-    cs_media_peer_add (sig->media, room->id, s->id);
-  session_log (s, G_LOG_LEVEL_INFO, "participant joined as %s", s->role);
-  cs_session_audit_room (s, "room.join");
-
-  CsSigParticipant self;
-  cs_session_participant (s, &self);
-  cs_session_send (s, cs_sig_build_joined (&req->id, room->id, &self,
-                                           (const CsSigParticipant *) others->data,
-                                           others->len, (const char *const *) sig->ice_urls));
-  cs_sig_room_broadcast (room, s, cs_sig_build_participant_joined (&self));
-  /* The newcomer learns the tracks already published. */
-  cs_sig_room_update_streams (room);
+  if (lobby)
+    enter_lobby (s);
+  else
+    cs_session_enter (s);
 }
 
 /* Whether @sdp offers to send anything: observers may only receive. */
@@ -317,15 +393,39 @@ handle_mute (CsSession *s, const CsSigRequest *req)
   }
 }
 
+/* What each state accepts (docs/signaling.md, Sequence). */
+static gboolean
+check_state (CsSession *s, const CsSigRequest *req)
+{
+  CsSigMsgType t = req->type;
+  if (t == CS_SIG_MSG_PING)
+    return TRUE;
+  switch (s->state) {
+  case CS_SESSION_CONNECTED:
+    if (t == CS_SIG_MSG_JOIN || t == CS_SIG_MSG_SUBSCRIBE)
+      return TRUE;
+    cs_session_send_error (s, &req->id, CS_SIG_ERR_NOT_JOINED, "send join first");
+    return FALSE;
+  case CS_SESSION_WAITING:
+    /* "A patient who tries to enter without being admitted is held." */
+    if (t == CS_SIG_MSG_LEAVE)
+      return TRUE;
+    cs_session_send_error (s, &req->id, CS_SIG_ERR_NOT_ADMITTED,
+                           "you are in the lobby until a host admits you");
+    return FALSE;
+  case CS_SESSION_JOINED:
+  case CS_SESSION_LEFT:
+    break;
+  }
+  return TRUE;
+}
+
 static void
 handle_request (CsSession *s, const CsSigRequest *req)
 {
   CsSignaling *sig = s->sig;
-  if (req->type != CS_SIG_MSG_JOIN && req->type != CS_SIG_MSG_PING &&
-      s->state != CS_SESSION_JOINED) {
-    cs_session_send_error (s, &req->id, CS_SIG_ERR_NOT_JOINED, "send join first");
+  if (!check_state (s, req))
     return;
-  }
   switch (req->type) {
   case CS_SIG_MSG_JOIN:
     handle_join (s, req);
@@ -345,11 +445,19 @@ handle_request (CsSession *s, const CsSigRequest *req)
     break;
   case CS_SIG_MSG_LEAVE:
     cs_session_send (s, cs_sig_build_ok (&req->id));
-    leave_room (s);
-    close_after_flush (s, LWS_CLOSE_STATUS_NORMAL);
+    cs_session_leave (s);
+    cs_session_close (s, LWS_CLOSE_STATUS_NORMAL);
     break;
   case CS_SIG_MSG_PING:
     cs_session_send (s, cs_sig_build_pong (&req->id));
+    break;
+  case CS_SIG_MSG_ADMIT:
+  case CS_SIG_MSG_MUTE_PARTICIPANT:
+  case CS_SIG_MSG_REMOVE:
+  case CS_SIG_MSG_CHAT:
+  case CS_SIG_MSG_FILE_SHARED:
+  case CS_SIG_MSG_SUBSCRIBE:
+    cs_visit_handle (s, req);
     break;
   case CS_SIG_N_MSG_TYPES:
     g_assert_not_reached ();

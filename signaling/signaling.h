@@ -4,6 +4,7 @@
 #pragma once
 
 #include <glib.h>
+#include <jansson.h>
 #include "media/media.h"
 
 G_BEGIN_DECLS
@@ -35,6 +36,7 @@ typedef struct {
   CsRecords *records;           /* (nullable) (transfer none) the REST API's database; must
                                  * outlive the CsSignaling. NULL: /api/v1 answers 503 */
   guint room_token_ttl;         /* seconds, tokens from POST /api/v1/room-tokens; 0: 3600 */
+  guint file_max_bytes;         /* largest upload body ([clinic] file_max_bytes); 0: 10 MiB */
 } CsSignalingConfig;
 
 typedef struct _CsSignaling CsSignaling;
@@ -50,6 +52,15 @@ guint16 cs_signaling_get_port (CsSignaling *sig);
 const CsMediaEvents *cs_signaling_media_events (void);
 void cs_signaling_set_media (CsSignaling *sig, CsMedia *media);
 void cs_signaling_set_metrics_func (CsSignaling *sig, CsMetricsFunc func, gpointer user_data);
+
+/* A visit's patient was admitted (POST /api/v1/appointments/{id}/admit, or
+ * a host's "admit"): @user's connections waiting in @room's lobby enter it,
+ * and later ones skip the lobby. Returns how many entered. */
+guint cs_signaling_room_admit_user (CsSignaling *sig, const char *room, const char *user);
+/* Sends {"type":"notification","notification":@notification} (a JSON
+ * object, transfer none) to every WebSocket that subscribed for account
+ * @user_id. Returns how many got it. */
+guint cs_signaling_notify_user (CsSignaling *sig, gint64 user_id, json_t *notification);
 
 /* Room tokens (JWT HS256, claims in docs/signaling.md). */
 typedef struct {

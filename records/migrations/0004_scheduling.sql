@@ -1047,8 +1047,8 @@ END $$;
 -- Reminders due: booked visits starting within cfg.reminder_minutes that
 -- were not reminded yet. Marks them and returns one row per recipient for
 -- the server to push (and e-mail).
-CREATE FUNCTION reminders_due(lead_minutes int) RETURNS TABLE (user_id bigint, email text,
-  name text, appointment jsonb)
+CREATE FUNCTION reminders_due(lead_minutes int) RETURNS TABLE (notification_id bigint,
+  user_id bigint, email text, name text, appointment jsonb)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 BEGIN
@@ -1062,8 +1062,8 @@ BEGIN
     INSERT INTO notifications (user_id, kind, appointment_id, data)
     SELECT uid, 'appointment.reminder', d.id, jsonb_build_object('starts_at', cs_ts(d.starts_at))
     FROM due d CROSS JOIN LATERAL unnest(ARRAY[d.patient_id, d.doctor_id]) uid
-    RETURNING notifications.user_id, notifications.appointment_id)
-  SELECT u.id, u.email, u.display_name, appointment_json(ap)
+    RETURNING notifications.id, notifications.user_id, notifications.appointment_id)
+  SELECT n.id, u.id, u.email, u.display_name, appointment_json(ap)
   FROM n JOIN appointments ap ON ap.id = n.appointment_id JOIN users u ON u.id = n.user_id;
 END $$;
 

@@ -97,6 +97,63 @@ test_valid (void)
   g_assert_cmpint (req.id.num, ==, -5);
 }
 
+/* The messages of a visit: host controls, chat, file notices, subscribe. */
+static void
+test_valid_visit (void)
+{
+  g_auto (CsSigRequest) req = { 0 };
+  CsSigId id;
+
+  g_assert_cmpint (parse ("{\"type\":\"admit\",\"id\":6,\"participant\":\"p0123456789abcdef\"}", &req, &id), ==, CS_SIG_OK);
+  g_assert_cmpint (req.type, ==, CS_SIG_MSG_ADMIT);
+  g_assert_cmpstr (req.participant, ==, "p0123456789abcdef");
+  cs_sig_request_clear (&req);
+
+  g_assert_cmpint (parse ("{\"type\":\"mute-participant\",\"participant\":\"pfedcba9876543210\",\"kind\":\"video\"}", &req, &id), ==, CS_SIG_OK);
+  g_assert_cmpint (req.type, ==, CS_SIG_MSG_MUTE_PARTICIPANT);
+  g_assert_cmpstr (req.participant, ==, "pfedcba9876543210");
+  g_assert_cmpint (req.kind, ==, CS_MEDIA_KIND_VIDEO);
+  cs_sig_request_clear (&req);
+
+  g_assert_cmpint (parse ("{\"type\":\"remove\",\"participant\":\"p0000000000000000\"}", &req, &id), ==, CS_SIG_OK);
+  g_assert_cmpint (req.type, ==, CS_SIG_MSG_REMOVE);
+  cs_sig_request_clear (&req);
+
+  g_assert_cmpint (parse ("{\"type\":\"chat\",\"id\":\"c1\",\"text\":\" \u4f60\u597d\"}", &req, &id), ==, CS_SIG_OK);
+  g_assert_cmpint (req.type, ==, CS_SIG_MSG_CHAT);
+  g_assert_cmpstr (req.text, ==, " \xe4\xbd\xa0\xe5\xa5\xbd");
+  cs_sig_request_clear (&req);
+
+  /* The limit is in characters, not bytes: 4000 three-byte characters pass. */
+  GString *big = g_string_new ("{\"type\":\"chat\",\"text\":\"");
+  for (guint i = 0; i < CS_SIG_MAX_CHAT; i++)
+    g_string_append (big, "\xe4\xb8\xad");
+  g_string_append (big, "\"}");
+  g_assert_cmpint (parse (big->str, &req, &id), ==, CS_SIG_OK);
+  g_assert_cmpuint (g_utf8_strlen (req.text, -1), ==, CS_SIG_MAX_CHAT);
+  cs_sig_request_clear (&req);
+  g_string_insert (big, strlen ("{\"type\":\"chat\",\"text\":\""), "x");
+  g_assert_cmpint (parse_code (big->str), ==, CS_SIG_ERR_BAD_MESSAGE);
+  g_string_free (big, TRUE);
+
+  g_assert_cmpint (parse ("{\"type\":\"file-shared\",\"id\":8,\"file_id\":42}", &req, &id), ==, CS_SIG_OK);
+  g_assert_cmpint (req.type, ==, CS_SIG_MSG_FILE_SHARED);
+  g_assert_cmpint (req.file_id, ==, 42);
+  cs_sig_request_clear (&req);
+
+  g_assert_cmpint (parse ("{\"type\":\"subscribe\",\"session\":\"0123abcd\"}", &req, &id), ==, CS_SIG_OK);
+  g_assert_cmpint (req.type, ==, CS_SIG_MSG_SUBSCRIBE);
+  g_assert_cmpstr (req.session, ==, "0123abcd");
+  cs_sig_request_clear (&req);
+
+  g_autofree char *longest = g_strnfill (CS_SIG_MAX_SESSION, 'a');
+  g_autofree char *too_long = g_strnfill (CS_SIG_MAX_SESSION + 1, 'a');
+  g_autofree char *ok = g_strdup_printf ("{\"type\":\"subscribe\",\"session\":\"%s\"}", longest);
+  g_autofree char *bad = g_strdup_printf ("{\"type\":\"subscribe\",\"session\":\"%s\"}", too_long);
+  g_assert_cmpint (parse_code (ok), ==, CS_SIG_OK);
+  g_assert_cmpint (parse_code (bad), ==, CS_SIG_ERR_BAD_MESSAGE);
+}
+
 static void
 test_ids (void)
 {
@@ -187,6 +244,33 @@ test_bad_message (void)
     "{\"type\":\"mute\",\"kind\":\"audio\",\"muted\":1}",
     "{\"type\":\"mute\",\"kind\":\"audio\",\"muted\":\"true\"}",
     "{\"type\":\"ping\",\"x\":[[[[[[[[1]]]]]]]]}",     /* 9 levels deep */
+    /* participant ids are "p" + 16 lower-case hex digits */
+    "{\"type\":\"admit\"}",
+    "{\"type\":\"admit\",\"participant\":null}",
+    "{\"type\":\"admit\",\"participant\":17}",
+    "{\"type\":\"admit\",\"participant\":\"\"}",
+    "{\"type\":\"admit\",\"participant\":\"p0123456789abcde\"}",
+    "{\"type\":\"admit\",\"participant\":\"p0123456789abcdef0\"}",
+    "{\"type\":\"admit\",\"participant\":\"P0123456789abcdef\"}",
+    "{\"type\":\"remove\",\"participant\":\"p0123456789ABCDEF\"}",
+    "{\"type\":\"remove\",\"participant\":\"p0123456789abcdeg\"}",
+    "{\"type\":\"remove\",\"participant\":[\"p0123456789abcdef\"]}",
+    "{\"type\":\"mute-participant\",\"participant\":\"p0123456789abcdef\"}",
+    "{\"type\":\"mute-participant\",\"participant\":\"p0123456789abcdef\",\"kind\":\"screen\"}",
+    "{\"type\":\"mute-participant\",\"kind\":\"audio\"}",
+    "{\"type\":\"chat\"}",
+    "{\"type\":\"chat\",\"text\":\"\"}",
+    "{\"type\":\"chat\",\"text\":\"  \\n\\t \"}",
+    "{\"type\":\"chat\",\"text\":42}",
+    "{\"type\":\"chat\",\"text\":{\"text\":\"hi\"}}",
+    "{\"type\":\"file-shared\"}",
+    "{\"type\":\"file-shared\",\"file_id\":0}",
+    "{\"type\":\"file-shared\",\"file_id\":-3}",
+    "{\"type\":\"file-shared\",\"file_id\":1.5}",
+    "{\"type\":\"file-shared\",\"file_id\":\"7\"}",
+    "{\"type\":\"subscribe\"}",
+    "{\"type\":\"subscribe\",\"session\":\"\"}",
+    "{\"type\":\"subscribe\",\"session\":7}",
   };
   for (guint i = 0; i < G_N_ELEMENTS (frames); i++)
     g_assert_cmpint (parse_code (frames[i]), ==, CS_SIG_ERR_BAD_MESSAGE);
@@ -200,7 +284,9 @@ test_unknown_type (void)
 {
   const char *frames[] = {
     "{\"type\":\"\"}", "{\"type\":\"Join\"}", "{\"type\":\"joined\"}", "{\"type\":\"answer\"}",
-    "{\"type\":\"ping \"}", "{\"type\":\"pi\\u0000ng\"}",
+    "{\"type\":\"ping \"}", "{\"type\":\"Admit\"}", "{\"type\":\"lobby\"}",
+    "{\"type\":\"waiting\"}", "{\"type\":\"mute_participant\"}",
+    "{\"type\":\"pi\\u0000ng\"}",
   };
   /* (the last one is bad JSON: NUL is refused before the type is seen) */
   for (guint i = 0; i + 1 < G_N_ELEMENTS (frames); i++)
@@ -274,13 +360,15 @@ load (char *s)
   return v;
 }
 
-static const CsSigParticipant alice = { "p0123456789abcdef", "u1", "Dr Li", "doctor", FALSE, TRUE };
-static const CsSigParticipant bob = { "pfedcba9876543210", "u2", "Wang \xe7\x8e\x8b", "patient", TRUE, FALSE };
+static const CsSigParticipant alice = { "p0123456789abcdef", "u1", "Dr Li", "doctor", FALSE, TRUE, TRUE };
+static const CsSigParticipant bob = { "pfedcba9876543210", "u2", "Wang \xe7\x8e\x8b", "patient", TRUE, FALSE, FALSE };
 
 static void
 check_participant (json_t *o, const CsSigParticipant *p)
 {
-  g_assert_cmpuint (json_object_size (o), ==, 6);
+  g_assert_cmpuint (json_object_size (o), ==, 7);
+  g_assert_true (json_is_boolean (json_object_get (o, "host")));
+  g_assert_cmpint (json_is_true (json_object_get (o, "host")), ==, p->host);
   g_assert_cmpstr (json_string_value (json_object_get (o, "id")), ==, p->id);
   g_assert_cmpstr (json_string_value (json_object_get (o, "user")), ==, p->user);
   g_assert_cmpstr (json_string_value (json_object_get (o, "name")), ==, p->name);
@@ -429,11 +517,113 @@ test_build_error (void)
   json_decref (j);
 }
 
+static void
+test_build_visit (void)
+{
+  /* 2026-01-05T09:00:00Z, plus microseconds that are not shown */
+  const gint64 t = G_GINT64_CONSTANT (1767603600) * G_USEC_PER_SEC + 123456;
+  g_autofree char *ts = cs_sig_format_time (t);
+  g_assert_cmpstr (ts, ==, "2026-01-05T09:00:00Z");
+
+  CsSigId id = { .kind = CS_SIG_ID_INT, .num = 1 };
+  json_t *j = load (cs_sig_build_waiting (&id, "appt-7", &bob, t, 2));
+  g_assert_cmpstr (json_string_value (json_object_get (j, "type")), ==, "waiting");
+  g_assert_cmpint (json_integer_value (json_object_get (j, "id")), ==, 1);
+  g_assert_cmpstr (json_string_value (json_object_get (j, "room")), ==, "appt-7");
+  check_participant (json_object_get (j, "participant"), &bob);
+  g_assert_cmpstr (json_string_value (json_object_get (j, "since")), ==, "2026-01-05T09:00:00Z");
+  g_assert_cmpint (json_integer_value (json_object_get (j, "position")), ==, 2);
+  json_decref (j);
+
+  CsSigWaiting w[] = {
+    { "pfedcba9876543210", "41", "Wang", "patient", t },
+    { "p0123456789abcdef", "invite-3", "Interpreter", "guest", t + 61 * G_USEC_PER_SEC },
+  };
+  j = load (cs_sig_build_lobby (w, 2));
+  g_assert_cmpstr (json_string_value (json_object_get (j, "type")), ==, "lobby");
+  json_t *list = json_object_get (j, "waiting");
+  g_assert_cmpuint (json_array_size (list), ==, 2);
+  json_t *w1 = json_array_get (list, 1);
+  g_assert_cmpuint (json_object_size (w1), ==, 5);
+  g_assert_cmpstr (json_string_value (json_object_get (w1, "id")), ==, "p0123456789abcdef");
+  g_assert_cmpstr (json_string_value (json_object_get (w1, "user")), ==, "invite-3");
+  g_assert_cmpstr (json_string_value (json_object_get (w1, "name")), ==, "Interpreter");
+  g_assert_cmpstr (json_string_value (json_object_get (w1, "role")), ==, "guest");
+  g_assert_cmpstr (json_string_value (json_object_get (w1, "since")), ==, "2026-01-05T09:01:01Z");
+  json_decref (j);
+  j = load (cs_sig_build_lobby (NULL, 0));
+  g_assert_cmpuint (json_array_size (json_object_get (j, "waiting")), ==, 0);
+  json_decref (j);
+
+  j = load (cs_sig_build_muted_by_host (CS_MEDIA_KIND_AUDIO));
+  g_assert_cmpstr (json_string_value (json_object_get (j, "type")), ==, "muted-by-host");
+  g_assert_cmpstr (json_string_value (json_object_get (j, "kind")), ==, "audio");
+  json_decref (j);
+
+  j = load (cs_sig_build_removed (TRUE));
+  g_assert_cmpstr (json_string_value (json_object_get (j, "type")), ==, "removed");
+  g_assert_cmpstr (json_string_value (json_object_get (j, "from")), ==, "lobby");
+  json_decref (j);
+  j = load (cs_sig_build_removed (FALSE));
+  g_assert_cmpstr (json_string_value (json_object_get (j, "from")), ==, "room");
+  json_decref (j);
+
+  CsSigChat chat = { 12, 41, "pfedcba9876543210", "Wang", "patient", "hello \"doctor\"",
+                     "2026-01-05T09:00:00Z" };
+  j = load (cs_sig_build_chat (&chat));
+  g_assert_cmpstr (json_string_value (json_object_get (j, "type")), ==, "chat");
+  json_t *m = json_object_get (j, "message");
+  g_assert_cmpuint (json_object_size (m), ==, 7);
+  g_assert_cmpint (json_integer_value (json_object_get (m, "id")), ==, 12);
+  g_assert_cmpint (json_integer_value (json_object_get (m, "sender_id")), ==, 41);
+  g_assert_cmpstr (json_string_value (json_object_get (m, "participant")), ==, "pfedcba9876543210");
+  g_assert_cmpstr (json_string_value (json_object_get (m, "name")), ==, "Wang");
+  g_assert_cmpstr (json_string_value (json_object_get (m, "role")), ==, "patient");
+  g_assert_cmpstr (json_string_value (json_object_get (m, "text")), ==, "hello \"doctor\"");
+  g_assert_cmpstr (json_string_value (json_object_get (m, "sent_at")), ==, "2026-01-05T09:00:00Z");
+  json_decref (j);
+  /* Not stored (not a visit) and sent by a guest: no ids. */
+  chat.id = chat.sender_id = 0;
+  j = load (cs_sig_build_chat (&chat));
+  m = json_object_get (j, "message");
+  g_assert_true (json_is_null (json_object_get (m, "id")));
+  g_assert_true (json_is_null (json_object_get (m, "sender_id")));
+  json_decref (j);
+
+  CsSigFile file = { 5, "scan.pdf", 1048576, "application/pdf", 41, "Wang", "pfedcba9876543210" };
+  j = load (cs_sig_build_file_shared (&file));
+  g_assert_cmpstr (json_string_value (json_object_get (j, "type")), ==, "file-shared");
+  json_t *f = json_object_get (j, "file");
+  g_assert_cmpint (json_integer_value (json_object_get (f, "id")), ==, 5);
+  g_assert_cmpstr (json_string_value (json_object_get (f, "filename")), ==, "scan.pdf");
+  g_assert_cmpint (json_integer_value (json_object_get (f, "size")), ==, 1048576);
+  g_assert_cmpstr (json_string_value (json_object_get (f, "content_type")), ==, "application/pdf");
+  g_assert_cmpstr (json_string_value (json_object_get (f, "participant")), ==, "pfedcba9876543210");
+  json_t *up = json_object_get (f, "uploader");
+  g_assert_cmpint (json_integer_value (json_object_get (up, "id")), ==, 41);
+  g_assert_cmpstr (json_string_value (json_object_get (up, "name")), ==, "Wang");
+  json_decref (j);
+
+  json_t *note = json_pack ("{s:s, s:i}", "kind", "appointment.reminder", "appointment_id", 7);
+  j = load (cs_sig_build_notification (note));
+  g_assert_cmpstr (json_string_value (json_object_get (j, "type")), ==, "notification");
+  g_assert_true (json_equal (json_object_get (j, "notification"), note));
+  json_decref (j);
+  json_decref (note);
+
+  j = load (cs_sig_build_error_reason (&id, "doctor-busy", "finish the visit in progress"));
+  g_assert_cmpstr (json_string_value (json_object_get (j, "type")), ==, "error");
+  g_assert_cmpint (json_integer_value (json_object_get (j, "id")), ==, 1);
+  g_assert_cmpstr (json_string_value (json_object_get (j, "code")), ==, "doctor-busy");
+  json_decref (j);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/protocol/valid", test_valid);
+  g_test_add_func ("/protocol/valid-visit", test_valid_visit);
   g_test_add_func ("/protocol/ids", test_ids);
   g_test_add_func ("/protocol/bad-json", test_bad_json);
   g_test_add_func ("/protocol/bad-message", test_bad_message);
@@ -444,5 +634,6 @@ main (int argc, char **argv)
   g_test_add_func ("/protocol/build/answer-streams", test_build_answer_streams);
   g_test_add_func ("/protocol/build/others", test_build_others);
   g_test_add_func ("/protocol/build/error", test_build_error);
+  g_test_add_func ("/protocol/build/visit", test_build_visit);
   return g_test_run ();
 }

@@ -34,6 +34,11 @@ tokens = {
     "alg-none": token(claims, {"alg": "none", "typ": "JWT"}),
     "hs512": token(claims, {"alg": "HS512", "typ": "JWT"}),
     "wrong-secret": token(claims, secret=b"another secret"),
+    # visits: a patient waiting in the lobby, the doctor hosting
+    "lobby": token(dict(claims, room="appt-7", sub="41", role="patient", lobby=True)),
+    "host": token(dict(claims, room="appt-7", sub="12", host=True)),
+    "lobby-string": token(dict(claims, lobby="true")),
+    "host-number": token(dict(claims, host=1)),
 }
 tokens["unsigned"] = tokens["alg-none"].rsplit(".", 1)[0] + "."
 
@@ -65,8 +70,23 @@ frames = {
     "mute-bad-kind": {"type": "mute", "kind": "screen", "muted": True},
     "mute-bad-muted": {"type": "mute", "kind": "audio", "muted": "yes"},
     "deep": {"type": "ping", "x": [[[[[[[[[1]]]]]]]]]},
+    # the visit: host controls, chat, files, notifications
+    "admit": {"type": "admit", "id": 6, "participant": "p0123456789abcdef"},
+    "admit-bad-id": {"type": "admit", "participant": "p0123456789ABCDEF"},
+    "mute-participant": {"type": "mute-participant", "id": 7, "participant": "pfedcba9876543210",
+                         "kind": "audio"},
+    "mute-participant-no-kind": {"type": "mute-participant", "participant": "pfedcba9876543210"},
+    "remove": {"type": "remove", "id": 8, "participant": "pfedcba9876543210"},
+    "chat": {"type": "chat", "id": 9, "text": "Can you see the rash? 你好"},
+    "chat-blank": {"type": "chat", "text": " \n\t"},
+    "chat-long": {"type": "chat", "text": "中" * 4001},
+    "file-shared": {"type": "file-shared", "id": 10, "file_id": 5},
+    "file-shared-zero": {"type": "file-shared", "file_id": 0},
+    "subscribe": {"type": "subscribe", "id": 11, "session": "0123456789abcdef" * 4},
+    "subscribe-long": {"type": "subscribe", "session": "a" * 257},
     # unknown-type
     "unknown": {"type": "joined"},
+    "unknown-lobby": {"type": "lobby"},
 }
 for name, tok in tokens.items():
     frames["join-token-" + name] = {"type": "join", "id": name, "token": tok}
