@@ -62,6 +62,7 @@ echo "  doctor:  https://127.0.0.1:$port/?token=$(mint doctor1 'Dr Demo' doctor)
 echo "  patient: https://127.0.0.1:$port/?token=$(mint patient1 'Patient Demo' patient)"
 echo "First admin of a fresh database (password on standard input, TOTP set up at first login):"
 echo "  ./build/server/consiliumd --config $CONF --create-admin --email admin@example.org"
-echo "REST API: https://127.0.0.1:$port/api/v1/ (docs/api.md)"
+echo "Accounts, booking, visits, referrals: https://127.0.0.1:$port/account.html (then Clinic)"
+echo "REST API: https://127.0.0.1:$port/api/v1/ (docs/api.md, docs/consultations.md)"
 echo "Press Ctrl-C to stop."
 wait "${pids[0]}"

@@ -3,7 +3,7 @@
 // buttons, labels for roles and statuses.
 
 import { t, hasKey } from './i18n.js';
-import { ApiError } from './api.js';
+import { ApiError, getAll } from './api.js';
 
 export const $ = (id) => document.getElementById(id);
 
@@ -133,4 +133,14 @@ export function cell(text, header = false) {
 /** "2025-01-07T09:12:03.184512Z" -> "2025-01-07 09:12:03" (UTC, to the second). */
 export function utcText(iso) {
   return typeof iso === 'string' ? iso.replace('T', ' ').slice(0, 19) : '';
+}
+
+/** The user's institution, or null (auditors may not list institutions). */
+export async function loadInstitution(user) {
+  if (user.institution_id == null || user.role === 'auditor') return null;
+  try {
+    return (await getAll('/institutions')).find((i) => i.id === user.institution_id) ?? null;
+  } catch {
+    return null; // only a label: the number is shown instead
+  }
 }

@@ -9,7 +9,7 @@ import * as api from './api.js';
 import { toSvg } from './qr.js';
 import {
   $, showError, showApiError, clearMessages, notify, retranslateMessages, onSessionLost,
-  checkForm, busy, roleLabel, verificationLabel,
+  checkForm, busy, roleLabel, verificationLabel, loadInstitution,
 } from './account-ui.js';
 import * as admin from './admin.js';
 import * as audit from './audit.js';
@@ -78,22 +78,6 @@ async function enterSession() {
   renderHome();
   if (me.user.role === 'admin') await admin.open();
   if (me.user.role === 'auditor') await audit.open();
-}
-
-/** The user's institution, or null (auditors may not list institutions). */
-async function loadInstitution(user) {
-  if (user.institution_id == null || user.role === 'auditor') return null;
-  try {
-    for (let cursor = null; ;) {
-      const page = await api.get('/institutions', { limit: 100, cursor });
-      const hit = page.items.find((i) => i.id === user.institution_id);
-      if (hit) return hit;
-      cursor = page.next_cursor;
-      if (!cursor) return null;
-    }
-  } catch {
-    return null; // only a label: the number is shown instead
-  }
 }
 
 /** Back to the sign-in screen, with @email filled in and a notice. */
@@ -314,9 +298,23 @@ function renderHome() {
     }
   }
   $('join-card').hidden = !CALLERS.has(user.role);
+  const clinicText = { patient: 'clinic.card.patient', doctor: 'clinic.card.doctor', specialist: 'clinic.card.doctor',
+    clinic_staff: 'clinic.card.staff', admin: 'clinic.card.admin' }[user.role];
+  $('clinic-card').hidden = !clinicText;
+  $('clinic-text').textContent = clinicText ? t(clinicText) : '';
+  $('invite-continue').hidden = !pendingInvite();
   $('join-unverified').hidden = !isDoctor || verification === 'verified';
   $('admin-panel').hidden = user.role !== 'admin';
   $('audit-panel').hidden = user.role !== 'auditor';
+}
+
+/** An invite link opened in this tab before signing in (visit.js keeps it). */
+function pendingInvite() {
+  try {
+    return !!JSON.parse(sessionStorage.getItem('consilium.invite') ?? 'null')?.invite;
+  } catch {
+    return false;
+  }
 }
 
 async function saveDoctorProfile(ev) {

@@ -54,21 +54,24 @@ export function queryString(params = {}) {
 }
 
 /**
- * Calls @method @path (below /api/v1). @body is sent as JSON when given.
+ * Calls @method @path (below /api/v1). @body is sent as JSON when given,
+ * @file (a File or Blob) as the raw body with its type.
  * Resolves with the parsed JSON (null for 204), or with the raw Response when
  * @raw is set (exports); rejects with ApiError.
  */
-export async function call(method, path, { body, query, raw = false } = {}) {
+export async function call(method, path, { body, query, raw = false, file } = {}) {
   const headers = { Accept: 'application/json' };
   const token = sessionToken();
   if (token) headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
+  // A file goes as the raw body with its own type (file uploads).
+  if (file) headers['Content-Type'] = file.type || 'application/octet-stream';
   let res;
   try {
     res = await fetch(BASE + path + queryString(query), {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: file ?? (body === undefined ? undefined : JSON.stringify(body)),
       cache: 'no-store',
       credentials: 'omit',
     });
@@ -90,6 +93,35 @@ export async function call(method, path, { body, query, raw = false } = {}) {
 }
 
 export const get = (path, query) => call('GET', path, { query });
+
+/** Every item of a paginated list (docs/api.md, Pagination). */
+export async function getAll(path, query = {}) {
+  const items = [];
+  for (let cursor = null; ;) {
+    const page = await get(path, { ...query, limit: 100, cursor });
+    items.push(...page.items);
+    cursor = page.next_cursor;
+    if (!cursor) return items;
+  }
+}
 export const post = (path, body) => call('POST', path, { body });
 export const put = (path, body) => call('PUT', path, { body });
 export const del = (path) => call('DELETE', path);
+
+// Types the server stores, by file name extension, for browsers that give
+// no type (DICOM files usually have none).
+const TYPES = { pdf: 'application/pdf', png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg',
+  txt: 'text/plain', dcm: 'application/dicom' };
+
+/** Uploads @file as the raw body of POST @path?name=<file name>; resolves with the file object. */
+export function upload(path, file, name = file.name) {
+  const ext = /\.([a-z0-9]+)$/i.exec(name)?.[1]?.toLowerCase();
+  const typed = file.type || !TYPES[ext] ? file : new Blob([file], { type: TYPES[ext] });
+  return call('POST', path, { file: typed, query: { name } });
+}
+
+/** GET @path as a Blob (a stored file, with the session's bearer). */
+export async function download(path) {
+  const res = await call('GET', path, { raw: true });
+  return res.blob();
+}

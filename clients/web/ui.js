@@ -5,15 +5,17 @@ import { t, hasKey } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
 
-export function showScreen(name) {
-  for (const s of ['join', 'call', 'left']) $(`${s}-screen`).hidden = s !== name;
+/** Shows screen @name (the element `<name>-screen`) out of @names. */
+export function showScreen(name, names = ['join', 'call', 'left']) {
+  for (const s of names) $(`${s}-screen`).hidden = s !== name;
   document.body.dataset.screen = name;
 }
 
-/** Shows the message for a server or client error @code; data-code lets tests read it. */
+/** Shows the message for a server or client error @code; data-code lets tests read it.
+ *  REST error codes (api.error.*) are understood too. */
 export function showError(code, detail) {
-  const key = `error.${code}`;
-  $('error-text').textContent = hasKey(key) ? t(key) : t('error.unknown', { code });
+  const key = [`error.${code}`, `api.error.${code}`].find(hasKey);
+  $('error-text').textContent = key ? t(key) : t('error.unknown', { code });
   const box = $('error');
   box.dataset.code = code;
   box.hidden = false;
@@ -58,6 +60,8 @@ export class Tiles {
   #sink = $('audio-sink');
   #tiles = new Map(); // id -> {li, video, audio, info, quality}
   onAudioBlocked = () => {};
+  /** (li, info, local): called after each render, for page-specific controls. */
+  onRender = null;
 
   /** Adds or refreshes the tile of @p ({id, name, role, audio_muted, video_muted}). */
   upsert(p, { local = false } = {}) {
@@ -148,6 +152,7 @@ export class Tiles {
     li.setAttribute('aria-label', [name, roleLabel(info.role), info.audio_muted && t('call.muted.audio'),
       info.video_muted && t('call.muted.video')].filter(Boolean).join(', '));
     this.#renderQuality(tile);
+    this.onRender?.(li, info, tile.local);
   }
 
   #renderQuality(tile) {
