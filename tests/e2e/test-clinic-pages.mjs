@@ -6,44 +6,14 @@
 // missed visits, Chinese, and phone width. Fails on any console error.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
-import { createHarness, waitFor, ARTIFACTS } from './lib/harness.mjs';
-import { apiBootstrapAdmin, apiCreateUser, apiFirstStaffLogin, apiRegister, apiLogin } from './lib/account.mjs';
+import { createHarness, waitFor } from './lib/harness.mjs';
+import { apiStaff, signedPage, shot as shotTo, tid } from './lib/clinic.mjs';
+import { apiBootstrapAdmin, apiRegister, apiLogin } from './lib/account.mjs';
 
-const SHOTS = process.env.SHOTS;
-const tid = (id) => `[data-testid="${id}"]`;
 
-async function staff(server, admin, { email, name, role = 'doctor', institution, specialty, department }) {
-  const password = `${email.split('@')[0]}-password-1`;
-  await apiCreateUser(server, admin.token, { email, password, display_name: name, role, institution_id: institution });
-  const s = await apiFirstStaffLogin(server, email, password);
-  let r = await server.api('PUT', `/doctors/${s.user.id}/profile`, { token: s.token, body: { licence_number: `L-${email}`, specialty } });
-  assert.equal(r.status, 200, JSON.stringify(r.body));
-  r = await server.api('POST', `/doctors/${s.user.id}/verify`, { token: admin.token, body: { verdict: 'verified' } });
-  assert.equal(r.status, 200, JSON.stringify(r.body));
-  if (department) {
-    r = await server.api('PUT', `/doctors/${s.user.id}/department`, { token: admin.token, body: { department_id: department } });
-    assert.equal(r.status, 200, JSON.stringify(r.body));
-  }
-  return s;
-}
 
-async function signedPage(h, browser, label, token, opts = {}) {
-  const page = await h.chromiumPage(browser, label, opts);
-  page.errors = [];
-  page.on('console', (m) => { if (m.type() === 'error') page.errors.push(m.text()); });
-  page.on('pageerror', (e) => page.errors.push(String(e)));
-  if (token) await page.addInitScript((t) => sessionStorage.setItem('consilium.session', t), token);
-  return page;
-}
 
-async function shot(page, name) {
-  if (!SHOTS) return;
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: path.join(ARTIFACTS, `clinic-${name}.png`), fullPage: true });
-}
+const shot = (page, name) => shotTo(page, `clinic-${name}`, true);
 
 const notice = (page, key) => waitFor(page, (k) => window.consiliumClinic.notice === k, key, { what: `notice ${key}` });
 const noOverflow = async (page) => {
@@ -60,9 +30,9 @@ test('clinic tabs, referrals and host controls', { timeout: 400000 }, async (t) 
   const clinic = await inst('Riverside Clinic', 'primary_clinic');
   const university = await inst('University Hospital', 'hospital');
   const dep = (await server.api('POST', '/departments', { token: admin.token, body: { institution_id: hospital, name: 'Cardiology' } })).body;
-  const li = await staff(server, admin, { email: 'li@example.org', name: 'Dr Li Wei', institution: hospital, specialty: 'cardiology', department: dep.id });
-  const zhou = await staff(server, admin, { email: 'zhou@example.org', name: 'Dr Zhou Min', institution: clinic, specialty: 'general practice' });
-  const chen = await staff(server, admin, { email: 'chen@example.org', name: 'Prof Chen', role: 'specialist', institution: university, specialty: 'electrophysiology' });
+  const li = await apiStaff(server, admin, { email: 'li@example.org', name: 'Dr Li Wei', institution: hospital, specialty: 'cardiology', department: dep.id });
+  const zhou = await apiStaff(server, admin, { email: 'zhou@example.org', name: 'Dr Zhou Min', institution: clinic, specialty: 'general practice' });
+  const chen = await apiStaff(server, admin, { email: 'chen@example.org', name: 'Prof Chen', role: 'specialist', institution: university, specialty: 'electrophysiology' });
   const wang = await apiRegister(server, { email: 'wang@example.org', password: 'patient-password-1', name: 'Wang Fang' });
   const patient = await apiLogin(server, 'wang@example.org', 'patient-password-1');
   await apiRegister(server, { email: 'zhao@example.org', password: 'patient-password-1', name: 'Zhao Lei' });

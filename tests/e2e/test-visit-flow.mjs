@@ -7,47 +7,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import path from 'node:path';
 import {
-  createHarness, waitFor, waitForRemote, assertVideoFlows, assertAudioFlows, ARTIFACTS, wsClient,
+  createHarness, waitFor, waitForRemote, assertVideoFlows, assertAudioFlows, wsClient,
 } from './lib/harness.mjs';
-import { apiBootstrapAdmin, apiCreateUser, apiFirstStaffLogin, apiRegister, apiLogin } from './lib/account.mjs';
+import { apiStaff, signedPage, shot as shotTo, tid } from './lib/clinic.mjs';
+import { apiBootstrapAdmin, apiRegister, apiLogin } from './lib/account.mjs';
 
-const SHOTS = process.env.SHOTS;
 
-async function staff(server, admin, { email, name, role = 'doctor', institution, specialty, department }) {
-  const password = `${email.split('@')[0]}-password-1`;
-  await apiCreateUser(server, admin.token, { email, password, display_name: name, role, institution_id: institution });
-  const s = await apiFirstStaffLogin(server, email, password);
-  let r = await server.api('PUT', `/doctors/${s.user.id}/profile`, { token: s.token, body: { licence_number: `L-${email}`, specialty } });
-  assert.equal(r.status, 200, JSON.stringify(r.body));
-  r = await server.api('POST', `/doctors/${s.user.id}/verify`, { token: admin.token, body: { verdict: 'verified' } });
-  assert.equal(r.status, 200, JSON.stringify(r.body));
-  if (department) {
-    r = await server.api('PUT', `/doctors/${s.user.id}/department`, { token: admin.token, body: { department_id: department } });
-    assert.equal(r.status, 200, JSON.stringify(r.body));
-  }
-  return s;
-}
 
-/** A page whose tab is signed in with @token; console errors collected in page.errors. */
-async function signedPage(h, browser, label, token, opts = {}) {
-  const page = await h.chromiumPage(browser, label, opts);
-  page.errors = [];
-  page.on('console', (m) => { if (m.type() === 'error') page.errors.push(m.text()); });
-  page.on('pageerror', (e) => page.errors.push(String(e)));
-  if (token) await page.addInitScript((t) => sessionStorage.setItem('consilium.session', t), token);
-  return page;
-}
 
-async function shot(page, name) {
-  if (!SHOTS) return;
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: path.join(ARTIFACTS, `visit-${name}.png`), fullPage: !name.startsWith('call') });
-}
+const shot = (page, name) => shotTo(page, `visit-${name}`, !name.startsWith('call'));
 
-const tid = (id) => `[data-testid="${id}"]`;
 
 test('a visit through the web client', { timeout: 300000 }, async (t) => {
   const h = createHarness(t);
@@ -58,8 +28,8 @@ test('a visit through the web client', { timeout: 300000 }, async (t) => {
   const university = await inst('University Hospital', 'hospital');
   const dep = await server.api('POST', '/departments', { token: admin.token, body: { institution_id: hospital, name: 'Cardiology' } });
   assert.equal(dep.status, 201, JSON.stringify(dep.body));
-  const doctor = await staff(server, admin, { email: 'li@example.org', name: 'Dr Li Wei', institution: hospital, specialty: 'cardiology', department: dep.body.id });
-  const spec = await staff(server, admin, { email: 'chen@example.org', name: 'Prof Chen', role: 'specialist', institution: university, specialty: 'electrophysiology' });
+  const doctor = await apiStaff(server, admin, { email: 'li@example.org', name: 'Dr Li Wei', institution: hospital, specialty: 'cardiology', department: dep.body.id });
+  const spec = await apiStaff(server, admin, { email: 'chen@example.org', name: 'Prof Chen', role: 'specialist', institution: university, specialty: 'electrophysiology' });
   await apiRegister(server, { email: 'wang@example.org', password: 'patient-password-1', name: 'Wang Fang' });
   const patient = await apiLogin(server, 'wang@example.org', 'patient-password-1');
 
