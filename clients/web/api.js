@@ -60,6 +60,9 @@ export function queryString(params = {}) {
  * @raw is set (exports); rejects with ApiError.
  */
 export async function call(method, path, { body, query, raw = false, file } = {}) {
+  // Dates in queries are the user's calendar days: say in which zone.
+  if (query && (query.from || query.to || query.date) && !query.tz)
+    query = { ...query, tz: Intl.DateTimeFormat().resolvedOptions().timeZone };
   const headers = { Accept: 'application/json' };
   const token = sessionToken();
   if (token) headers.Authorization = `Bearer ${token}`;

@@ -75,9 +75,21 @@ EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format THEN
   RETURN NULL;
 END $$;
 
--- API dates (YYYY-MM-DD) are UTC days, whatever the session's TimeZone.
-CREATE FUNCTION cs_day(d date) RETURNS timestamptz
-LANGUAGE sql IMMUTABLE AS $$ SELECT d::timestamp AT TIME ZONE 'UTC' $$;
+-- API dates (YYYY-MM-DD) are days in the zone of the optional "tz"
+-- argument (the browser's zone), else UTC; never the session's TimeZone.
+CREATE FUNCTION cs_day(d date, tz text DEFAULT 'UTC') RETURNS timestamptz
+LANGUAGE sql IMMUTABLE AS $$ SELECT d::timestamp AT TIME ZONE tz $$;
+
+CREATE FUNCTION cs_req_tz(req jsonb) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+DECLARE tz text := coalesce(nullif(req->'args'->>'tz', ''), 'UTC');
+BEGIN
+  PERFORM now() AT TIME ZONE tz;
+  RETURN tz;
+EXCEPTION WHEN invalid_parameter_value THEN
+  PERFORM cs_fail('CS400', 'bad-request', format('unknown time zone "%s"', left(tz, 64)));
+  RETURN NULL;
+END $$;
 
 CREATE FUNCTION cs_actor(req jsonb) RETURNS bigint
 LANGUAGE sql IMMUTABLE AS $$ SELECT nullif(req->'actor'->>'id', '0')::bigint $$;
@@ -608,8 +620,9 @@ DECLARE
   spec text := nullif(req->'args'->>'specialty', '');
   q text := nullif(req->'args'->>'q', '');
   day date := nullif(req->'args'->>'date', '')::date;
-  from_t timestamptz := coalesce(cs_day(day), now());
-  to_t timestamptz := coalesce(cs_day(day + 1), now() + interval '14 days');
+  tz text := cs_req_tz(req);
+  from_t timestamptz := coalesce(cs_day(day, tz), now());
+  to_t timestamptz := coalesce(cs_day(day + 1, tz), now() + interval '14 days');
 BEGIN
   RETURN jsonb_build_object('items', coalesce((
     SELECT jsonb_agg(doctor_json(u.id) || jsonb_build_object(
@@ -640,9 +653,10 @@ DECLARE
   from_d date;
   to_d date;
   all_slots boolean := cs_may_manage_doctor(req, doctor);
+  tz text := cs_req_tz(req);
 BEGIN
   BEGIN
-    from_d := coalesce(nullif(req->'args'->>'from', '')::date, (now() AT TIME ZONE 'UTC')::date);
+    from_d := coalesce(nullif(req->'args'->>'from', '')::date, (now() AT TIME ZONE tz)::date);
     to_d := coalesce(nullif(req->'args'->>'to', '')::date, from_d + 7);
   EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow THEN
     PERFORM cs_fail('CS400', 'bad-request', 'from and to are dates: YYYY-MM-DD');
@@ -659,7 +673,7 @@ BEGIN
              'status', CASE WHEN s.blocked THEN 'blocked' WHEN a.id IS NOT NULL THEN 'booked' ELSE 'free' END)
              ORDER BY s.starts_at)
     FROM slots s LEFT JOIN appointments a ON a.slot_id = s.id AND a.status <> 'cancelled'
-    WHERE s.doctor_id = doctor AND s.starts_at >= cs_day(from_d) AND s.starts_at < cs_day(to_d + 1)
+    WHERE s.doctor_id = doctor AND s.starts_at >= cs_day(from_d, tz) AND s.starts_at < cs_day(to_d + 1, tz)
       AND (all_slots OR (s.starts_at > now() AND NOT s.blocked AND a.id IS NULL))), '[]'));
 END $$;
 
@@ -836,8 +850,8 @@ DECLARE
   to_t timestamptz;
 BEGIN
   BEGIN
-    from_t := coalesce(cs_day(nullif(req->'args'->>'from', '')::date), now() - interval '90 days');
-    to_t := coalesce(cs_day(nullif(req->'args'->>'to', '')::date + 1), now() + interval '365 days');
+    from_t := coalesce(cs_day(nullif(req->'args'->>'from', '')::date, cs_req_tz(req)), now() - interval '90 days');
+    to_t := coalesce(cs_day(nullif(req->'args'->>'to', '')::date + 1, cs_req_tz(req)), now() + interval '365 days');
   EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow THEN
     PERFORM cs_fail('CS400', 'bad-request', 'from and to are dates: YYYY-MM-DD');
   END;
@@ -1000,8 +1014,8 @@ BEGIN
     PERFORM cs_fail('CS403', 'forbidden', 'only admins see no-show counts');
   END IF;
   BEGIN
-    from_t := coalesce(cs_day(nullif(req->'args'->>'from', '')::date), now() - interval '30 days');
-    to_t := coalesce(cs_day(nullif(req->'args'->>'to', '')::date + 1), now());
+    from_t := coalesce(cs_day(nullif(req->'args'->>'from', '')::date, cs_req_tz(req)), now() - interval '30 days');
+    to_t := coalesce(cs_day(nullif(req->'args'->>'to', '')::date + 1, cs_req_tz(req)), now());
   EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow THEN
     PERFORM cs_fail('CS400', 'bad-request', 'from and to are dates: YYYY-MM-DD');
   END;

@@ -38,6 +38,16 @@ test('scheduling', { timeout: 600000 }, async (t) => {
     assert.deepEqual(slots.items.map((s) => s.starts_at.slice(11, 16)),
       ['01:00', '01:20', '01:40', '02:00', '02:20', '02:40', '03:00', '03:20', '03:40']);
     assert.ok(slots.items.every((s) => s.status === 'free' && s.visit_type === 'video'));
+    // Days are the caller's: Monday 01:00Z is still Sunday evening in New York.
+    const sunday = new Date(monday.getTime() - 86400000).toISOString().slice(0, 10);
+    const ny = await expectOk(api(server, 'GET', `/doctors/${doc.id}/slots?from=${sunday}&to=${sunday}&tz=America/New_York`,
+      { token: w.patient.token }), 200, 'slots in New York days');
+    assert.deepEqual(ny.items.map((s) => s.starts_at), slots.items.map((s) => s.starts_at));
+    const nyMonday = await expectOk(api(server, 'GET', `/doctors/${doc.id}/slots?from=${day}&to=${day}&tz=America/New_York`,
+      { token: w.patient.token }), 200, 'Monday in New York');
+    assert.ok(nyMonday.items.every((s) => !s.starts_at.startsWith(day)), JSON.stringify(nyMonday.items));
+    await expectError(api(server, 'GET', `/doctors/${doc.id}/slots?from=${day}&tz=Atlantis/Capital`, { token: w.patient.token }),
+      400, 'bad-request', 'unknown zone');
 
     await expectError(api(server, 'PUT', `/doctors/${doc.id}/roster`, {
       token: doc.token, body: { timezone: 'Mars/Olympus', templates: [] } }), 400, 'bad-request', 'bad zone');
