@@ -4,12 +4,16 @@
 // keep-alive HTTPS connection, book random slots as fast as answers come
 // back (POST /api/v1/appointments; a taken slot answers 409 slot-taken,
 // which counts as served), then browse slots (GET /doctors/{id}/slots).
+// Besides req/s and latency it prints the CPU time per request spent in
+// consiliumd (TLS, HTTP, JSON) and in PostgreSQL (all backends).
 // Starts its own PostgreSQL cluster and consiliumd on loopback, runs a
 // bounded time per phase and stops by itself. Not a test: it prints figures.
 //
 //   CONSILIUMD=build/server/consiliumd node tests/perf/bench-booking.mjs \
 //     [--clients 100] [--seconds 15] [--pool 4]
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
@@ -40,9 +44,31 @@ function call(agent, server, method, path, token, body) {
   });
 }
 
+/** CPU seconds (user + system) used so far by @pids. */
+function cpuSeconds(pids) {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch { /* exited */ }
+  }
+  return ticks / 100;
+}
+
+/** The postmaster of @cluster and its children (backends, writers). */
+function postgresPids(cluster) {
+  const master = fs.readFileSync(`${cluster.dir}/data/postmaster.pid`, 'utf8').split('\n')[0].trim();
+  const kids = execFileSync('pgrep', ['-P', master], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  return [master, ...kids];
+}
+
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 
+let serverPids = [], dbPids = [];
+
 async function phase(name, clients, seconds, step) {
+  const cpu0 = [cpuSeconds(serverPids), cpuSeconds(dbPids = [...new Set([...dbPids, ...postgresPids(phase.cluster)])])];
   const lat = [];
   const statuses = {};
   const end = Date.now() + seconds * 1000;
@@ -55,10 +81,12 @@ async function phase(name, clients, seconds, step) {
     }
   }));
   const wall = (Date.now() - t0) / 1000;
+  const cpu = [cpuSeconds(serverPids) - cpu0[0], cpuSeconds(dbPids) - cpu0[1]];
   lat.sort((a, b) => a - b);
   const ms = (us) => (us / 1000).toFixed(1);
   console.log(`${name.padEnd(28)} ${String(lat.length).padStart(8)} ${(lat.length / wall).toFixed(0).padStart(8)}`
-    + ` ${ms(pct(lat, 0.5)).padStart(7)} ${ms(pct(lat, 0.99)).padStart(7)} ${ms(lat[lat.length - 1]).padStart(7)}   ${JSON.stringify(statuses)}`);
+    + ` ${ms(pct(lat, 0.5)).padStart(7)} ${ms(pct(lat, 0.99)).padStart(7)} ${ms(lat[lat.length - 1]).padStart(7)}`
+    + ` ${(cpu[0] * 1e6 / lat.length).toFixed(0).padStart(8)} ${(cpu[1] * 1e6 / lat.length).toFixed(0).padStart(8)}   ${JSON.stringify(statuses)}`);
   return statuses;
 }
 
@@ -67,6 +95,8 @@ const h = createHarness({ name: 'bench-booking', after: (fn) => cleanups.push(fn
 try {
   const cluster = await Cluster.create(h);
   const server = await startServer(h, cluster, { db: { pool_size: opt.pool } });
+  serverPids = execFileSync('pgrep', ['-f', server.confPath], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  phase.cluster = cluster;
   const w = await makeWorld(server);
   const hospital = await makeInstitution(server, w.admin, 'Bench Hospital', 'hospital');
   // Five doctors with 4,000 five-minute slots each: more than the run can take.
@@ -91,7 +121,8 @@ try {
 
   console.log(`booking API, ${CLIENTS} concurrent clients, ${SECONDS} s per phase, ${slotIds.length} slots,`
     + ` pool_size ${opt.pool}, ${os.cpus().length} CPUs (${os.cpus()[0].model.trim()})`);
-  console.log(`${'phase'.padEnd(28)} ${'requests'.padStart(8)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'max ms'.padStart(7)}   statuses`);
+  console.log(`${'phase'.padEnd(28)} ${'requests'.padStart(8)} ${'req/s'.padStart(8)} ${'p50 ms'.padStart(7)}`
+    + ` ${'p99 ms'.padStart(7)} ${'max ms'.padStart(7)} ${'srv us/r'.padStart(8)} ${'db us/r'.padStart(8)}   statuses`);
   const pick = () => slotIds[Math.floor(Math.random() * slotIds.length)];
   const booked = await phase('POST /appointments', clients, SECONDS,
     (c) => call(c.agent, server, 'POST', '/appointments', c.p.token, { slot_id: pick() }));
