@@ -93,21 +93,31 @@ clinic_cfg (const CsRecordsConfig *cfg)
                     "reminder_minutes", (json_int_t) cfg->reminder_minutes);
 }
 
-/* The function's jsonb comes back as text in the first column. */
+/* The function's jsonb comes back as text in the first column; the task
+ * returns that text, parsed only by callers that need a json_t. */
 static void
 on_op_result (GTask *task, PGresult *res)
 {
-  json_error_t jerr;
-  json_t *out = NULL;
-  if (PQntuples (res) == 1 && !PQgetisnull (res, 0, 0))
-    out = json_loads (PQgetvalue (res, 0, 0), JSON_DECODE_ANY, &jerr);
-  if (!out) {
+  if (PQntuples (res) != 1 || PQgetisnull (res, 0, 0)) {
     cs_task_return_new_error (task, CS_RECORDS_ERROR_FAILED, "operation %s returned no JSON",
                               (const char *) g_task_get_task_data (task));
     return;
   }
-  g_task_return_pointer (task, out, (GDestroyNotify) json_decref);
+  g_task_return_pointer (task, g_strdup (PQgetvalue (res, 0, 0)), g_free);
   g_object_unref (task);
+}
+
+static json_t *
+parse_result (char *text, GError **error)
+{
+  if (!text)
+    return NULL;
+  json_error_t jerr;
+  json_t *out = json_loads (text, JSON_DECODE_ANY, &jerr);
+  g_free (text);
+  if (!out)
+    g_set_error (error, CS_RECORDS_ERROR, CS_RECORDS_ERROR_FAILED, "operation result: %s", jerr.text);
+  return out;
 }
 
 void
@@ -137,13 +147,20 @@ cs_records_op_async (CsRecords *db, const CsActor *actor, CsOp op, json_t *args,
 json_t *
 cs_records_op_finish (CsRecords *db, GAsyncResult *res, GError **error)
 {
-  return cs_task_finish_pointer (db, res, cs_records_op_async, error);
+  return parse_result (cs_task_finish_pointer (db, res, cs_records_op_async, error), error);
+}
+
+GBytes *
+cs_records_op_finish_text (CsRecords *db, GAsyncResult *res, GError **error)
+{
+  char *text = cs_task_finish_pointer (db, res, cs_records_op_async, error);
+  return text ? g_bytes_new_take (text, strlen (text)) : NULL;
 }
 
 /* ---- housekeeping ------------------------------------------------------------- */
 
 static void
-on_extended (GTask *task, PGresult *res)
+on_done (GTask *task, PGresult *res)
 {
   (void) res;
   g_task_return_boolean (task, TRUE);
@@ -157,7 +174,7 @@ cs_records_slots_extend_async (CsRecords *db, GAsyncReadyCallback callback, gpoi
   char days[16];
   g_snprintf (days, sizeof days, "%u", db->cfg.slot_horizon_days);
   const char *params[] = { days };
-  cs_task_query (task, on_extended, "SELECT slots_materialize_all($1::int)", 1, params);
+  cs_task_query (task, on_done, "SELECT slots_materialize_all($1::int)", 1, params);
 }
 
 gboolean
@@ -185,5 +202,24 @@ cs_records_reminders_due_async (CsRecords *db, GAsyncReadyCallback callback, gpo
 json_t *
 cs_records_reminders_due_finish (CsRecords *db, GAsyncResult *res, GError **error)
 {
-  return cs_task_finish_pointer (db, res, cs_records_reminders_due_async, error);
+  return parse_result (cs_task_finish_pointer (db, res, cs_records_reminders_due_async, error),
+                       error);
+}
+
+void
+cs_records_notification_emailed_async (CsRecords *db, gint64 notification_id,
+                                       GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = cs_task_new (db, cs_records_notification_emailed_async, NULL, callback, user_data);
+  char id[24];
+  g_snprintf (id, sizeof id, "%" G_GINT64_FORMAT, notification_id);
+  const char *params[] = { id };
+  cs_task_query (task, on_done, "UPDATE notifications SET emailed_at = now() WHERE id = $1::bigint",
+                 1, params);
+}
+
+gboolean
+cs_records_notification_emailed_finish (CsRecords *db, GAsyncResult *res, GError **error)
+{
+  return cs_task_finish_boolean (db, res, cs_records_notification_emailed_async, error);
 }

@@ -532,6 +532,9 @@ void cs_records_op_async (CsRecords *db, const CsActor *actor, CsOp op, json_t *
                           GCancellable *cancellable, GAsyncReadyCallback callback,
                           gpointer user_data);
 json_t *cs_records_op_finish (CsRecords *db, GAsyncResult *res, GError **error);
+/* The same result as JSON text, unparsed (transfer full): for answers that
+ * are passed on as they are. Call one of the two finish functions. */
+GBytes *cs_records_op_finish_text (CsRecords *db, GAsyncResult *res, GError **error);
 
 /* Housekeeping run by the server: extends every roster's slots to the
  * horizon (hourly), and collects due reminders (every minute): an array of
@@ -542,5 +545,11 @@ gboolean cs_records_slots_extend_finish (CsRecords *db, GAsyncResult *res, GErro
 void cs_records_reminders_due_async (CsRecords *db, GAsyncReadyCallback callback,
                                      gpointer user_data);
 json_t *cs_records_reminders_due_finish (CsRecords *db, GAsyncResult *res, GError **error);
+/* Sets emailed_at of notification @notification_id once its e-mail was
+ * accepted by the mail server. */
+void cs_records_notification_emailed_async (CsRecords *db, gint64 notification_id,
+                                            GAsyncReadyCallback callback, gpointer user_data);
+gboolean cs_records_notification_emailed_finish (CsRecords *db, GAsyncResult *res,
+                                                 GError **error);
 
 G_END_DECLS
