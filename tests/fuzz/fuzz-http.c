@@ -30,10 +30,18 @@ check_decoded (json_t *obj, const CsApiField *fields)
     while (f->name && strcmp (f->name, key) != 0)
       f++;
     g_assert_nonnull (f->name);
-    if (f->type == CS_API_FIELD_STRING)
+    switch (f->type) {
+    case CS_API_FIELD_STRING:
       g_assert_cmpuint (strlen (json_string_value (value)), ==, json_string_length (value));
-    else
+      break;
+    case CS_API_FIELD_INT:
+      g_assert_true (json_is_integer (value));
       g_assert_cmpint (json_integer_value (value), >=, 1);
+      break;
+    case CS_API_FIELD_ARRAY:
+      g_assert_true (json_is_array (value));
+      break;
+    }
   }
   for (const CsApiField *f = fields; f->name; f++)
     if (f->required)
