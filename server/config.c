@@ -15,7 +15,7 @@ typedef struct {
 } Reader;
 
 static const char *const server_keys[] = {
-  "listen_address", "port", "tls_cert", "tls_key", "web_root", "log_format", NULL,
+  "listen_address", "port", "tls_cert", "tls_key", "web_root", "log_format", "public_url", NULL,
 };
 static const char *const auth_keys[] = { "token_secret", "room_token_ttl", NULL };
 /* Read by records (cs_records_config_load); checked here for typos. */
@@ -26,7 +26,10 @@ static const char *const database_keys[] = {
 };
 static const char *const clinic_keys[] = {
   "cancel_window_minutes", "room_open_minutes", "room_late_minutes", "slot_horizon_days",
-  "file_max_bytes", "reminder_minutes", NULL,
+  "file_max_bytes", "reminder_minutes", "reminder_interval_seconds", NULL,
+};
+static const char *const smtp_keys[] = {
+  "url", "from", "starttls", "username", "password", "ca_file", "timeout_seconds", NULL,
 };
 static const char *const media_keys[] = {
   "workers", "bind_address", "port_min", "port_max", "max_video_bitrate",
@@ -92,6 +95,26 @@ get_path (const Reader *r, const char *group, const char *key, char **out, GErro
   return TRUE;
 }
 
+/* An optional path: NULL when absent, else absolute and readable. */
+static gboolean
+get_optional_file (const Reader *r, const char *group, const char *key, char **out,
+                   GError **error)
+{
+  g_autofree char *v = NULL;
+  if (!get_string (r, group, key, NULL, FALSE, &v, error))
+    return FALSE;
+  if (!v) {
+    *out = NULL;
+    return TRUE;
+  }
+  g_autofree char *abs = g_path_is_absolute (v) ? g_steal_pointer (&v)
+                                                : g_build_filename (r->dir, v, NULL);
+  if (!g_file_test (abs, G_FILE_TEST_IS_REGULAR))
+    return fail (r, error, group, key, "\"%s\" is not a file", abs);
+  *out = g_steal_pointer (&abs);
+  return TRUE;
+}
+
 static gboolean
 get_uint (const Reader *r, const char *group, const char *key, guint64 def, guint64 max,
           guint64 *out, GError **error)
@@ -121,9 +144,18 @@ load_server (const Reader *r, CsServerConfig *c, GError **error)
       !get_path (r, g, "tls_cert", &c->tls_cert, error) ||
       !get_path (r, g, "tls_key", &c->tls_key, error) ||
       !get_path (r, g, "web_root", &c->web_root, error) ||
-      !get_string (r, g, "log_format", "text", FALSE, &log_format, error))
+      !get_string (r, g, "log_format", "text", FALSE, &log_format, error) ||
+      !get_string (r, g, "public_url", NULL, FALSE, &c->public_url, error))
     return FALSE;
   c->port = (guint16) port;
+  if (c->public_url) {
+    if (!g_str_has_prefix (c->public_url, "https://") &&
+        !g_str_has_prefix (c->public_url, "http://"))
+      return fail (r, error, g, "public_url", "\"%s\" is not an http(s):// URL", c->public_url);
+    gsize n = strlen (c->public_url);
+    while (n > 0 && c->public_url[n - 1] == '/')
+      c->public_url[--n] = '\0';
+  }
   if (strcmp (log_format, "text") == 0)
     c->log_format = CS_LOG_FORMAT_TEXT;
   else if (strcmp (log_format, "json") == 0)
@@ -221,6 +253,69 @@ load_database (const Reader *r, CsServerConfig *c, GError **error)
   return TRUE;
 }
 
+static gboolean
+load_clinic (const Reader *r, CsServerConfig *c, GError **error)
+{
+  guint64 interval;
+  if (!get_uint (r, "clinic", "reminder_interval_seconds", 60, 3600, &interval, error))
+    return FALSE;
+  if (interval == 0)
+    return fail (r, error, "clinic", "reminder_interval_seconds", "must be at least 1");
+  c->reminder_interval = (guint) interval;
+  return TRUE;
+}
+
+/* Without url no e-mail is sent (the other keys are still checked). */
+static gboolean
+load_smtp (const Reader *r, CsServerConfig *c, GError **error)
+{
+  const char *g = "smtp";
+  CsSmtpConfig *s = &c->smtp;
+  g_autofree char *starttls = NULL;
+  guint64 timeout;
+  if (!check_keys (r, g, smtp_keys, error) ||
+      !get_string (r, g, "url", NULL, FALSE, &s->url, error) ||
+      !get_string (r, g, "from", NULL, s->url != NULL, &s->from, error) ||
+      !get_string (r, g, "starttls", "required", FALSE, &starttls, error) ||
+      !get_string (r, g, "username", NULL, FALSE, &s->username, error) ||
+      !get_string (r, g, "password", NULL, FALSE, &s->password, error) ||
+      !get_optional_file (r, g, "ca_file", &s->ca_file, error) ||
+      !get_uint (r, g, "timeout_seconds", 30, 600, &timeout, error))
+    return FALSE;
+  if (timeout == 0)
+    return fail (r, error, g, "timeout_seconds", "must be at least 1");
+  s->timeout_seconds = (guint) timeout;
+  if (strcmp (starttls, "required") == 0)
+    s->starttls = CS_SMTP_STARTTLS_REQUIRED;
+  else if (strcmp (starttls, "optional") == 0)
+    s->starttls = CS_SMTP_STARTTLS_OPTIONAL;
+  else if (strcmp (starttls, "off") == 0)
+    s->starttls = CS_SMTP_STARTTLS_OFF;
+  else
+    return fail (r, error, g, "starttls", "\"%s\" is not required, optional or off", starttls);
+  if (!s->url)
+    return TRUE;
+
+  gboolean smtps = g_ascii_strncasecmp (s->url, "smtps://", 8) == 0;
+  const char *host = smtps ? s->url + 8
+                     : g_ascii_strncasecmp (s->url, "smtp://", 7) == 0 ? s->url + 7 : NULL;
+  if (!host || !*host || *host == '/' || *host == ':')
+    return fail (r, error, g, "url", "\"%s\" is not smtp://HOST[:PORT] or smtps://HOST[:PORT]",
+                 s->url);
+  const char *slash = strchr (host, '/');
+  const char *at = strchr (host, '@');
+  if (at && (!slash || at < slash))
+    return fail (r, error, g, "url", "credentials go in username and password, not in the URL");
+  if (!cs_smtp_address_is_valid (s->from))
+    return fail (r, error, g, "from", "\"%s\" is not a bare e-mail address", s->from);
+  if (s->password && !s->username)
+    return fail (r, error, g, "password", "set without username");
+  /* A password must not cross the network in clear text. */
+  if (s->username && !smtps && s->starttls != CS_SMTP_STARTTLS_REQUIRED)
+    return fail (r, error, g, "username", "needs TLS: smtps:// or starttls=required");
+  return TRUE;
+}
+
 gboolean
 cs_server_config_load (CsServerConfig *config, const char *path, GError **error)
 {
@@ -234,7 +329,8 @@ cs_server_config_load (CsServerConfig *config, const char *path, GError **error)
   g_autofree char *abs = g_canonicalize_filename (path, NULL);
   Reader r = { kf, path, g_path_get_dirname (abs) };
   gboolean ok = load_server (&r, config, error) && load_auth (&r, config, error) &&
-                load_media (&r, config, error) && load_database (&r, config, error);
+                load_media (&r, config, error) && load_database (&r, config, error) &&
+                load_clinic (&r, config, error) && load_smtp (&r, config, error);
   g_free (r.dir);
   if (!ok)
     cs_server_config_clear (config);
@@ -250,10 +346,12 @@ cs_server_config_clear (CsServerConfig *c)
   g_free (c->tls_cert);
   g_free (c->tls_key);
   g_free (c->web_root);
+  g_free (c->public_url);
   if (c->token_secret)
     g_bytes_unref (c->token_secret);
   g_free (c->bind_address);
   g_free (c->stun_server);
   cs_records_config_clear (&c->database);
+  cs_smtp_config_clear (&c->smtp);
   memset (c, 0, sizeof *c);
 }

@@ -5,6 +5,7 @@
 #include <glib.h>
 
 #include "records/records.h"
+#include "server/smtp.h"
 
 G_BEGIN_DECLS
 
@@ -21,6 +22,8 @@ typedef struct {
   char *tls_key;                /* resolved against the file's folder */
   char *web_root;
   CsLogFormat log_format;
+  char *public_url;             /* "https://host:port", no trailing '/'; NULL: from
+                                 * listen_address and the bound port */
   /* [auth] */
   GBytes *token_secret;
   guint room_token_ttl;         /* seconds, for POST /api/v1/room-tokens */
@@ -35,6 +38,10 @@ typedef struct {
   /* [database] (records/): has_database when database_url is set */
   gboolean has_database;
   CsRecordsConfig database;
+  /* [clinic] reminder_interval_seconds (the rest is read by records/) */
+  guint reminder_interval;
+  /* [smtp]: smtp.url NULL when no e-mail is sent */
+  CsSmtpConfig smtp;
 } CsServerConfig;
 
 /* Loads @path into @config (which must be zeroed). On failure @config is

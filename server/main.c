@@ -18,9 +18,9 @@
 #include <unistd.h>
 
 #define DEFAULT_TTL 3600
-/* Housekeeping on the loop (records.h): reminders every minute, slots
- * materialised to the horizon every hour and once at start-up. */
-#define REMINDER_INTERVAL_S 60
+/* Housekeeping on the loop (records.h): reminders every [clinic]
+ * reminder_interval_seconds (a minute), slots materialised to the horizon
+ * every hour and once at start-up. */
 #define SLOTS_INTERVAL_S 3600
 
 /* Process-wide state lives here and only here. */
@@ -30,6 +30,9 @@ typedef struct {
   CsSignaling *signaling;
   CsMedia *media;
   CsRecords *records;           /* NULL without [database] */
+  CsMailer *mailer;             /* NULL without [smtp] url */
+  char *public_url;             /* base of the links in e-mails */
+  guint64 reminder_batch;       /* rounds of reminders, for the mailer's logging */
   guint sigint_id;
   guint sigterm_id;
   guint reminders_id;
@@ -129,11 +132,22 @@ on_signal (gpointer user_data)
 }
 
 static void
-append_media_metrics (GString *out, gpointer user_data)
+append_metrics (GString *out, gpointer user_data)
 {
   CsServer *server = user_data;
   if (server->media)
     cs_media_append_metrics (server->media, out);
+  if (server->mailer) {
+    guint64 sent, failed, dropped;
+    cs_mailer_get_counts (server->mailer, &sent, &failed, &dropped);
+    g_string_append_printf (out,
+      "# HELP consilium_reminder_emails_total Reminder e-mails by outcome (dropped: queue full).\n"
+      "# TYPE consilium_reminder_emails_total counter\n"
+      "consilium_reminder_emails_total{result=\"sent\"} %" G_GUINT64_FORMAT "\n"
+      "consilium_reminder_emails_total{result=\"failed\"} %" G_GUINT64_FORMAT "\n"
+      "consilium_reminder_emails_total{result=\"dropped\"} %" G_GUINT64_FORMAT "\n",
+      sent, failed, dropped);
+  }
 }
 
 /* ---- housekeeping timers */
@@ -165,8 +179,83 @@ extend_slots (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+static void
+on_emailed (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  CsServer *server = user_data;
+  g_autoptr (GError) error = NULL;
+  if (!cs_records_notification_emailed_finish (server->records, res, &error) &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_warning ("reminder e-mailed but not marked so: %s", error->message);
+}
+
+/* The mail server accepted (or refused) one reminder. A refused one keeps
+ * emailed_at NULL and is not tried again (docs/operations.md). */
+static void
+on_mail_done (gint64 notification_id, gboolean sent, gpointer user_data)
+{
+  CsServer *server = user_data;
+  if (sent && server->records)
+    cs_records_notification_emailed_async (server->records, notification_id, on_emailed, server);
+}
+
+/* The reminder e-mail, in English and Chinese as the recipient's language
+ * is not known. Only the time, the doctor's name and the link: never the
+ * reason for the visit or anything about the patient. Times in UTC, as the
+ * recipient's time zone is not known either. */
+static gboolean
+reminder_mail (const CsServer *server, json_t *r, char **subject, char **body)
+{
+  json_t *appt = json_object_get (r, "appointment");
+  json_t *doctor = json_object_get (appt, "doctor");
+  const char *starts = json_string_value (json_object_get (appt, "starts_at"));
+  const char *type = json_string_value (json_object_get (appt, "visit_type"));
+  const char *doctor_name = json_string_value (json_object_get (doctor, "name"));
+  json_int_t appt_id = json_integer_value (json_object_get (appt, "id"));
+  gboolean to_doctor = json_integer_value (json_object_get (r, "user_id")) ==
+                       json_integer_value (json_object_get (doctor, "id"));
+  g_autoptr (GDateTime) at = starts ? g_date_time_new_from_iso8601 (starts, NULL) : NULL;
+  if (!at || appt_id <= 0)
+    return FALSE;
+  g_autoptr (GDateTime) utc = g_date_time_to_utc (at);
+  g_autofree char *hm = g_date_time_format (utc, "%H:%M");
+  g_autofree char *day = g_date_time_format (utc, "%Y-%m-%d");
+  const char *en = "video visit", *zh = "视频就诊";
+  if (g_strcmp0 (type, "audio") == 0)
+    en = "audio visit", zh = "语音就诊";
+  else if (g_strcmp0 (type, "follow_up") == 0)
+    en = "follow-up visit", zh = "复诊";
+  g_autofree char *link = g_strdup_printf ("%s/visit.html?appointment=%" JSON_INTEGER_FORMAT,
+                                           server->public_url, appt_id);
+  g_autofree char *with_en = !to_doctor && doctor_name ? g_strdup_printf (" with %s", doctor_name)
+                                                       : g_strdup ("");
+  g_autofree char *with_zh = !to_doctor && doctor_name ? g_strdup_printf ("与 %s 的", doctor_name)
+                                                       : g_strdup ("的");
+  *subject = g_strdup_printf ("Reminder: your %s at %s UTC / 就诊提醒", en, hm);
+  *body = g_strdup_printf (
+    "Your %s%s starts at %s UTC on %s.\n"
+    "Join it here (sign in first if asked):\n%s\n\n"
+    "您%s%s将于 %s %s（UTC）开始。\n"
+    "请通过以下链接进入（如有提示，请先登录）：\n%s\n\n"
+    "This message was sent automatically by Consilium; please do not reply.\n"
+    "此邮件由 Consilium 自动发送，请勿回复。\n",
+    en, with_en, hm, day, link, with_zh, zh, day, hm, link);
+  return TRUE;
+}
+
+static void
+email_reminder (CsServer *server, json_t *r)
+{
+  const char *email = json_string_value (json_object_get (r, "email"));
+  json_int_t id = json_integer_value (json_object_get (r, "notification_id"));
+  g_autofree char *subject = NULL, *body = NULL;
+  if (email && reminder_mail (server, r, &subject, &body))
+    cs_mailer_send (server->mailer, server->reminder_batch, id, email, subject, body);
+}
+
 /* Each due reminder becomes an in-app notification on the user's
- * subscribed WebSockets (docs/signaling.md, "notification"). */
+ * subscribed WebSockets (docs/signaling.md, "notification"), and an e-mail
+ * when [smtp] is configured. */
 static void
 on_reminders (GObject *source, GAsyncResult *res, gpointer user_data)
 {
@@ -183,7 +272,10 @@ on_reminders (GObject *source, GAsyncResult *res, gpointer user_data)
   size_t i;
   json_t *r;
   guint pushed = 0;
+  server->reminder_batch++;
   json_array_foreach (due, i, r) {
+    if (server->mailer)
+      email_reminder (server, r);
     json_t *appt = json_object_get (r, "appointment");
     /* The shape of GET /api/v1/notifications items, plus the appointment. */
     json_t *note = json_pack ("{s:O?, s:s, s:O?, s:{s:O?}, s:b, s:O?}",
@@ -254,11 +346,14 @@ server_clear (CsServer *server)
     g_source_remove (server->reminders_id);
   if (server->slots_id)
     g_source_remove (server->slots_id);
+  /* Before records: its results would mark notifications. */
+  g_clear_pointer (&server->mailer, cs_mailer_free);
   /* Signaling first: its sessions still remove their peers from media. */
   g_clear_pointer (&server->signaling, cs_signaling_free);
   g_clear_pointer (&server->media, cs_media_free);
   g_clear_pointer (&server->records, cs_records_free);
   g_clear_pointer (&server->loop, g_main_loop_unref);
+  g_clear_pointer (&server->public_url, g_free);
   cs_server_config_clear (&server->config);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CsServer, server_clear)
@@ -285,6 +380,14 @@ records_start (CsServer *server, GError **error)
   if (!server->records)
     g_prefix_error (error, "database: ");
   return server->records != NULL;
+}
+
+/* "https://ADDR:PORT" (IPv6 in brackets), without the final '/'. */
+static char *
+base_url (const char *addr, guint16 port)
+{
+  gboolean v6 = strchr (addr, ':') != NULL;
+  return g_strdup_printf ("https://%s%s%s:%u", v6 ? "[" : "", addr, v6 ? "]" : "", port);
 }
 
 static gboolean
@@ -331,12 +434,20 @@ server_start (CsServer *server, GError **error)
   if (!server->media)
     return FALSE;
   cs_signaling_set_media (server->signaling, server->media);
-  cs_signaling_set_metrics_func (server->signaling, append_media_metrics, server);
+  cs_signaling_set_metrics_func (server->signaling, append_metrics, server);
 
   if (server->records) {
     extend_slots (server);
     server->slots_id = g_timeout_add_seconds (SLOTS_INTERVAL_S, extend_slots, server);
-    server->reminders_id = g_timeout_add_seconds (REMINDER_INTERVAL_S, send_reminders, server);
+    server->reminders_id = g_timeout_add_seconds (c->reminder_interval, send_reminders, server);
+    if (c->smtp.url) {
+      server->public_url = c->public_url ? g_strdup (c->public_url)
+                                         : base_url (c->listen_address,
+                                                     cs_signaling_get_port (server->signaling));
+      server->mailer = cs_mailer_new (&c->smtp, g_main_loop_get_context (server->loop),
+                                      on_mail_done, server);
+      g_info ("reminders are also e-mailed, with links to %s", server->public_url);
+    }
   }
 
   server->sigint_id = g_unix_signal_add (SIGINT, on_signal, server);
@@ -400,10 +511,9 @@ main (int argc, char **argv)
     g_printerr ("consiliumd: %s\n", error->message);
     return 1;
   }
-  const char *addr = server.config.listen_address;
-  gboolean v6 = strchr (addr, ':') != NULL;
-  printf ("consiliumd: listening on https://%s%s%s:%u/\n", v6 ? "[" : "", addr, v6 ? "]" : "",
-          cs_signaling_get_port (server.signaling));
+  g_autofree char *url = base_url (server.config.listen_address,
+                                   cs_signaling_get_port (server.signaling));
+  printf ("consiliumd: listening on %s/\n", url);
   fflush (stdout);
 
   g_main_loop_run (server.loop);
