@@ -436,14 +436,17 @@ server_start (CsServer *server, GError **error)
   cs_signaling_set_media (server->signaling, server->media);
   cs_signaling_set_metrics_func (server->signaling, append_metrics, server);
 
+  /* Links in e-mails and FHIR's absolute URLs start here. */
+  server->public_url = c->public_url ? g_strdup (c->public_url)
+                                     : base_url (c->listen_address,
+                                                 cs_signaling_get_port (server->signaling));
+  cs_signaling_set_public_url (server->signaling, server->public_url);
+
   if (server->records) {
     extend_slots (server);
     server->slots_id = g_timeout_add_seconds (SLOTS_INTERVAL_S, extend_slots, server);
     server->reminders_id = g_timeout_add_seconds (c->reminder_interval, send_reminders, server);
     if (c->smtp.url) {
-      server->public_url = c->public_url ? g_strdup (c->public_url)
-                                         : base_url (c->listen_address,
-                                                     cs_signaling_get_port (server->signaling));
       server->mailer = cs_mailer_new (&c->smtp, g_main_loop_get_context (server->loop),
                                       on_mail_done, server);
       g_info ("reminders are also e-mailed, with links to %s", server->public_url);

@@ -298,6 +298,20 @@ static const struct {
   { CS_RECORDS_ERROR_NOT_FOUND, 404, "not-found" },
 };
 
+/* R4 wants absolute URLs in Bundle.entry.fullUrl and Bundle.link; the
+ * database writes them relative to the server. */
+static void
+absolute_urls (json_t *bundle, const char *base, const char *array, const char *key)
+{
+  size_t i;
+  json_t *item;
+  json_array_foreach (json_object_get (bundle, array), i, item) {
+    const char *url = json_string_value (json_object_get (item, key));
+    if (url && url[0] == '/')
+      json_object_set_new (item, key, json_sprintf ("%s%s", base, url));
+  }
+}
+
 static void
 on_fhir (GObject *source, GAsyncResult *res, gpointer user_data)
 {
@@ -324,6 +338,10 @@ on_fhir (GObject *source, GAsyncResult *res, gpointer user_data)
       return;
     }
   }
+  if (call->api->public_url) {
+    absolute_urls (out, call->api->public_url, "entry", "fullUrl");
+    absolute_urls (out, call->api->public_url, "link", "url");
+  }
   char *text = json_dumps (out, JSON_COMPACT);
   json_decref (out);
   GBytes *bytes = g_bytes_new (text, strlen (text));
@@ -339,5 +357,6 @@ cs_api_fhir (CsApiCall *call)
   const char *type = call->match.route->pattern + strlen ("/fhir/");
   json_t *args = call_args (call);
   json_object_set_new (args, "fhir_type", json_stringn (type, strcspn (type, "/")));
+
   run_op (call, args, on_fhir);
 }

@@ -14,6 +14,7 @@ struct _CsApi {
   guint room_token_ttl;
   CsSignaling *signaling;       /* (transfer none) for cs_signaling_room_admit_user() */
   gsize file_max_bytes;         /* body limit of raw_body routes */
+  char *public_url;             /* base of absolute URLs (FHIR); NULL: relative */
 };
 
 struct _CsApiCall {

@@ -103,11 +103,20 @@ cs_api_new (CsSignaling *sig, CsRecords *records, GBytes *token_secret, guint ro
 }
 
 void
+cs_api_set_public_url (CsApi *api, const char *url)
+{
+  g_return_if_fail (api != NULL);
+  g_free (api->public_url);
+  api->public_url = g_strdup (url);
+}
+
+void
 cs_api_free (CsApi *api)
 {
   if (!api)
     return;
   g_bytes_unref (api->token_secret);
+  g_free (api->public_url);
   g_free (api);
 }
 

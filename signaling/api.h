@@ -24,6 +24,8 @@ typedef struct _CsSignaling CsSignaling;
 CsApi *cs_api_new (CsSignaling *sig, CsRecords *records, GBytes *token_secret,
                    guint room_token_ttl, gsize file_max_bytes);
 void cs_api_free (CsApi *api);
+/* Base of absolute URLs in answers (FHIR), e.g. "https://host:8443"; copied. */
+void cs_api_set_public_url (CsApi *api, const char *url);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsApi, cs_api_free)
 
 /* How a call hands its one response back to the HTTP front.

@@ -245,6 +245,13 @@ cs_signaling_set_media (CsSignaling *sig, CsMedia *media)
 }
 
 void
+cs_signaling_set_public_url (CsSignaling *sig, const char *url)
+{
+  g_return_if_fail (sig != NULL);
+  cs_api_set_public_url (sig->api, url);
+}
+
+void
 cs_signaling_set_metrics_func (CsSignaling *sig, CsMetricsFunc func, gpointer user_data)
 {
   g_return_if_fail (sig != NULL);

@@ -52,6 +52,9 @@ guint16 cs_signaling_get_port (CsSignaling *sig);
 const CsMediaEvents *cs_signaling_media_events (void);
 void cs_signaling_set_media (CsSignaling *sig, CsMedia *media);
 void cs_signaling_set_metrics_func (CsSignaling *sig, CsMetricsFunc func, gpointer user_data);
+/* The server's public base URL ("https://host:port", no final slash), for
+ * absolute URLs in answers (FHIR). @url is copied. */
+void cs_signaling_set_public_url (CsSignaling *sig, const char *url);
 
 /* A visit's patient was admitted (POST /api/v1/appointments/{id}/admit, or
  * a host's "admit"): @user's connections waiting in @room's lobby enter it,

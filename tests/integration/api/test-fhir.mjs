@@ -135,7 +135,8 @@ function checkResource(r) {
     assert.ok(Number.isInteger(r.total) && r.total >= 0, 'Bundle.total');
     (r.entry ?? []).forEach((e) => {
       assert.equal(e.search.mode, 'match');
-      assert.equal(e.fullUrl, `/api/v1/fhir/${e.resource.resourceType}/${e.resource.id}`);
+      // Absolute, from [server] public_url (default https://listen_address:port).
+      assert.match(e.fullUrl, new RegExp(`^https://127\\.0\\.0\\.1:\\d+/api/v1/fhir/${e.resource.resourceType}/${e.resource.id}$`));
       checkResource(e.resource);
     });
     break;
@@ -301,8 +302,9 @@ test('FHIR R4 read-only API', { timeout: 300000 }, async (t) => {
     assert.deepEqual(page.entry.map((e) => e.resource.id), freeNow.slice(0, 5).map((s) => String(s.id)));
     assert.ok(page.entry.every((e) => e.resource.status === 'free'));
     const next = page.link.find((l) => l.relation === 'next');
-    assert.match(next.url, /^\/api\/v1\/fhir\/Slot\?.*_offset=5$/);
-    const page2 = await read(w.patient, next.url.replace('/api/v1/fhir/', ''));
+    assert.ok(next.url.startsWith(`${server.url}/api/v1/fhir/Slot?`), next.url);
+    assert.match(next.url, /_offset=5$/);
+    const page2 = await read(w.patient, next.url.replace(`${server.url}/api/v1/fhir/`, ''));
     assert.deepEqual(page2.entry.map((e) => e.resource.id), freeNow.slice(5, 10).map((s) => String(s.id)));
     // The doctor sees all three states; start=ge narrows by time.
     const all = await read(w.doctor, `Slot?schedule=${w.doctor.id}&_count=200`);
