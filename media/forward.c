@@ -189,8 +189,6 @@ cs_forward_receive (CsPeer *peer, guint8 *buf, gsize len)
   else
     v.video_orientation = ext_byte (&h, peer->video_orientation_id);
 
-  if (in->keyframe_wanted && in->kind == CS_MEDIA_KIND_VIDEO && cs_vp8_is_keyframe (v.payload, v.len))
-    in->keyframe_wanted = FALSE;
   if (in->ring) {
     CsPacketView kept;
     if (cs_rtx_store_get (w->rtx, in->ring, v.seq, &kept))
