@@ -132,10 +132,6 @@ dtls_handshake_done (CsTransport *t)
     dtls_fail (t, "no SRTP profile negotiated");
     return;
   }
-  /* Record buffers (~35 KB) are only needed for the odd alert from now on:
-   * freed here, allocated again around each later SSL call (OpenSSL 3.0's
-   * DTLS write path does not do it by itself). */
-  SSL_free_buffers (t->ssl);
   cs_transport_set_state (t, CS_PEER_STATE_CONNECTED);
 }
 
@@ -200,14 +196,9 @@ cs_dtls_receive (CsTransport *t, const guint8 *buf, gsize len)
   /* After the handshake only alerts arrive (no application data in WebRTC
    * without data channels): read to notice close_notify. */
   guint8 sink[2048];
-  if (!SSL_alloc_buffers (t->ssl))
-    return;
   int r = SSL_read (t->ssl, sink, sizeof sink);
-  if (r <= 0 && (SSL_get_shutdown (t->ssl) & SSL_RECEIVED_SHUTDOWN)) {
+  if (r <= 0 && (SSL_get_shutdown (t->ssl) & SSL_RECEIVED_SHUTDOWN))
     cs_transport_set_state (t, CS_PEER_STATE_CLOSED);
-    return;
-  }
-  SSL_free_buffers (t->ssl);
 }
 
 void
@@ -220,7 +211,7 @@ cs_dtls_clear (CsTransport *t)
   if (t->ssl) {
     /* close_notify lets the browser end the transport at once instead of
      * waiting for ICE to time out; then the BIO must forget the transport. */
-    if (t->dtls_done && SSL_alloc_buffers (t->ssl))
+    if (t->dtls_done)
       SSL_shutdown (t->ssl);
     BIO_set_data (SSL_get_wbio (t->ssl), NULL);
     SSL_free (t->ssl);

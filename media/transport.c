@@ -9,8 +9,6 @@ cs_transport_set_state (CsTransport *t, CsPeerState state)
   if (t->state == state)
     return;
   t->state = state;
-  if (state == CS_PEER_STATE_CONNECTED)
-    cs_transport_update_reading (t);  /* DTLS is done: SRTP is all that is left */
   t->funcs->state (t->owner, state);
 }
 
@@ -30,12 +28,6 @@ send_media (CsTransport *t, const guint8 *buf, gsize len)
     cs_outbox_push (t->outbox, t->fd, &t->dest, t->dest_len, buf, len);
   else
     cs_transport_send (t, buf, len);
-}
-
-guint8 *
-cs_transport_packet_buffer (CsTransport *t, guint8 *scratch)
-{
-  return t->direct ? cs_outbox_reserve (t->outbox) : scratch;
 }
 
 int
@@ -86,79 +78,18 @@ update_direct (CsTransport *t)
   t->direct = TRUE;
 }
 
-static void on_recv (NiceAgent *agent, guint stream_id, guint component_id, guint len, gchar *buf, gpointer data);
-
-/* Whether the component has UDP sockets other than @t->fd's: local
- * candidates with another base address (host and server-reflexive ones
- * share their host's socket; relayed ones go through it too). */
-static gboolean
-has_other_sockets (CsTransport *t)
-{
-  struct sockaddr_storage own;
-  socklen_t own_len = sizeof own;
-  if (getsockname (t->fd, (struct sockaddr *) &own, &own_len) < 0)
-    return TRUE;
-  NiceAddress mine;
-  nice_address_init (&mine);
-  nice_address_set_from_sockaddr (&mine, (struct sockaddr *) &own);
-  gboolean other = FALSE;
-  GSList *cands = nice_agent_get_local_candidates (t->agent, t->stream_id, 1);
-  for (GSList *l = cands; l && !other; l = l->next) {
-    NiceCandidate *c = l->data;
-    if (c->transport != NICE_CANDIDATE_TRANSPORT_UDP || c->type == NICE_CANDIDATE_TYPE_RELAYED)
-      continue;
-    const NiceAddress *base = c->type == NICE_CANDIDATE_TYPE_HOST ? &c->addr : &c->base_addr;
-    other = !nice_address_equal (base, &mine);
-  }
-  g_slist_free_full (cands, (GDestroyNotify) nice_candidate_free);
-  return other;
-}
-
-void
-cs_transport_update_reading (CsTransport *t)
-{
-  if (!t->inbox || !t->agent)
-    return;
-  gboolean want = t->direct && t->nominated && t->srtp_ready;
-  gboolean now = want && cs_now_us () >= t->read_resume_us;
-  if (t->reading && (!now || t->read_fd != t->fd))
-    cs_inbox_remove (t->inbox, t);
-  if (now && !t->reading) {
-    t->read_fd = t->fd;
-    t->other_sockets = has_other_sockets (t);
-    g_debug ("%s: reading fd %d with recvmmsg%s", t->name, t->fd,
-             t->other_sockets ? " (libnice keeps its other sockets)" : "");
-    cs_inbox_add (t->inbox, t);
-  } else if (want && !now) {
-    cs_inbox_wait (t->inbox, t);
-  }
-  GMainContext *io = t->reading ? cs_inbox_parking (t->inbox) : t->context;
-  if (io != t->io_context) {
-    nice_agent_attach_recv (t->agent, t->stream_id, 1, io, on_recv, t);
-    t->io_context = io;
-  }
-}
-
-void
-cs_transport_give_back (CsTransport *t)
-{
-  g_debug ("%s: socket back to libnice for %d s", t->name, (int) (CS_INBOX_BACKOFF_US / G_USEC_PER_SEC));
-  CS_STAT_ADD (t->stats, give_backs, 1);
-  t->read_resume_us = cs_now_us () + CS_INBOX_BACKOFF_US;
-  cs_transport_update_reading (t);
-}
-
 static void
 on_selected_pair (NiceAgent *agent, guint stream_id, guint component_id,
                   NiceCandidate *local, NiceCandidate *remote, gpointer data)
 {
   update_direct (data);
-  cs_transport_update_reading (data);
 }
 
-void
-cs_transport_receive (CsTransport *t, guint8 *p, gsize len)
+static void
+on_recv (NiceAgent *agent, guint stream_id, guint component_id, guint len, gchar *buf, gpointer data)
 {
+  CsTransport *t = data;
+  guint8 *p = (guint8 *) buf;
   if (cs_rtp_looks_like_rtp_or_rtcp (p, len)) {
     if (!t->srtp_ready) {
       CS_STAT_ADD (t->stats, srtp_errors, 1);
@@ -174,12 +105,6 @@ cs_transport_receive (CsTransport *t, guint8 *p, gsize len)
   } else {
     CS_STAT_ADD (t->stats, malformed_rtp, 1);
   }
-}
-
-static void
-on_recv (NiceAgent *agent, guint stream_id, guint component_id, guint len, gchar *buf, gpointer data)
-{
-  cs_transport_receive (data, (guint8 *) buf, len);
 }
 
 static void
@@ -202,12 +127,10 @@ static void
 on_component_state (NiceAgent *agent, guint stream_id, guint component_id, guint state, gpointer data)
 {
   CsTransport *t = data;
-  t->nominated = state == NICE_COMPONENT_STATE_READY;
   switch (state) {
   case NICE_COMPONENT_STATE_CONNECTED:
   case NICE_COMPONENT_STATE_READY:
     update_direct (t);
-    cs_transport_update_reading (t);
     if (!t->ice_ready) {
       t->ice_ready = TRUE;
       if (!t->dtls_server && !t->dtls_done)
@@ -216,12 +139,10 @@ on_component_state (NiceAgent *agent, guint stream_id, guint component_id, guint
     break;
   case NICE_COMPONENT_STATE_FAILED:
     t->direct = FALSE;
-    cs_transport_update_reading (t);
     CS_STAT_ADD (t->stats, ice_failures, 1);
     cs_transport_set_state (t, CS_PEER_STATE_FAILED);
     break;
   default:
-    cs_transport_update_reading (t);
     break;
   }
 }
@@ -237,8 +158,6 @@ cs_transport_init (CsTransport *t, const CsTransportConfig *cfg)
   t->stats = cfg->stats;
   t->ssl_ctx = cfg->ssl_ctx;
   t->outbox = cfg->outbox;
-  t->inbox = cfg->inbox;
-  t->controlling = cfg->controlling;
   t->early_candidates = g_ptr_array_new_with_free_func (g_free);
 
   t->agent = nice_agent_new_full (t->context, NICE_COMPATIBILITY_RFC5245, NICE_AGENT_OPTION_ICE_TRICKLE);
@@ -265,7 +184,6 @@ cs_transport_init (CsTransport *t, const CsTransportConfig *cfg)
     nice_agent_set_port_range (t->agent, t->stream_id, 1, cfg->port_min, cfg->port_max);
   nice_agent_get_local_credentials (t->agent, t->stream_id, &t->ufrag, &t->pwd);
   nice_agent_attach_recv (t->agent, t->stream_id, 1, t->context, on_recv, t);
-  t->io_context = t->context;
   if (!nice_agent_gather_candidates (t->agent, t->stream_id)) {
     g_warning ("%s: ICE gathering failed (no free port in range?)", t->name);
     return FALSE;
@@ -330,8 +248,6 @@ cs_transport_clear (CsTransport *t)
   if (t->outbox && t->direct)
     cs_outbox_flush (t->outbox);
   t->direct = FALSE;
-  if (t->inbox)
-    cs_inbox_remove (t->inbox, t);
   cs_dtls_clear (t);
   cs_srtp_clear (t);
   if (t->agent) {

@@ -203,7 +203,6 @@ struct _LgWorker {
   GMainLoop *loop;
   struct lws_context *lws;
   GPtrArray *clients;               /* LgClient* (owned) */
-  CsClientIo *io;                   /* batched I/O of all its transports */
   guint next_join;
   gint64 next_join_us;
   LgHist latency;
