@@ -22,6 +22,11 @@ void
 cs_feedback_request_keyframe (CsInStream *in, gboolean force)
 {
   gint64 now = cs_now_us ();
+  /* A rate-limited forced request must not be lost: the key frame of the
+   * request before may have passed before this subscriber could take it.
+   * The tick repeats the request until a key frame goes through. */
+  if (force)
+    in->keyframe_wanted = TRUE;
   /* One key frame serves every subscriber: rate-limit requests. Forced
    * ones (a subscriber just connected) still wait a little. */
   gint64 gap = force ? CS_KEYFRAME_INTERVAL_US / 4 : CS_KEYFRAME_INTERVAL_US;
@@ -180,6 +185,9 @@ cs_feedback_tick (CsPeer *peer, gboolean each_second)
   if (!peer->t.srtp_ready)
     return;
   flush_twcc (peer);
+  for (guint i = 0; i < peer->n_ins; i++)
+    if (peer->ins[i]->keyframe_wanted)
+      cs_feedback_request_keyframe (peer->ins[i], FALSE);
   if (!each_second || peer->n_ins == 0)
     return;
   gint64 now = cs_now_us ();

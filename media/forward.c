@@ -191,6 +191,8 @@ cs_forward_receive (CsPeer *peer, guint8 *buf, gsize len)
   else
     v.video_orientation = ext_byte (&h, peer->video_orientation_id);
 
+  if (in->keyframe_wanted && in->kind == CS_MEDIA_KIND_VIDEO && cs_vp8_is_keyframe (v.payload, v.len))
+    in->keyframe_wanted = FALSE;
   if (in->ring) {
     CsRingSlot *slot = &in->ring[v.seq % CS_RING_SLOTS];
     if (slot->used && slot->seq == v.seq)

@@ -230,6 +230,7 @@ struct _CsInStream {
   guint32 last_sr;                 /* middle 32 bits of the last SR's NTP */
   gint64 last_sr_us;
   gint64 last_keyframe_request_us;
+  gboolean keyframe_wanted;        /* a subscriber just connected: ask again until one passes */
   guint64 packets, bytes;
 };
 
