@@ -57,6 +57,46 @@ typedef struct {
   char track_id[65];
 } ClientStream;
 
+struct _CsClientIo {
+  CsStats stats;
+  CsOutbox *outbox;
+  CsInbox *inbox;
+  GSource *service;                /* 1 s: libnice's parked sockets */
+};
+
+static gboolean
+io_service (gpointer data)
+{
+  cs_inbox_service (((CsClientIo *) data)->inbox);
+  return G_SOURCE_CONTINUE;
+}
+
+CsClientIo *
+cs_client_io_new (GMainContext *context)
+{
+  CsClientIo *io = g_new0 (CsClientIo, 1);
+  GMainContext *ctx = context ? context : g_main_context_default ();
+  io->outbox = cs_outbox_new (ctx, &io->stats);
+  io->inbox = cs_inbox_new (ctx, io->outbox, &io->stats);
+  cs_inbox_stamp_arrivals (io->inbox);
+  io->service = g_timeout_source_new_seconds (1);
+  g_source_set_callback (io->service, io_service, io, NULL);
+  g_source_attach (io->service, ctx);
+  return io;
+}
+
+void
+cs_client_io_free (CsClientIo *io)
+{
+  if (!io)
+    return;
+  g_source_destroy (io->service);
+  g_source_unref (io->service);
+  cs_inbox_free (io->inbox);
+  cs_outbox_free (io->outbox);
+  g_free (io);
+}
+
 struct _CsClient {
   CsClientConfig config;
   CsClientEvents events;
@@ -72,24 +112,20 @@ static void
 client_rtp (gpointer owner, guint8 *buf, gsize len)
 {
   CsClient *c = owner;
-  int n = len;
-  if (srtp_unprotect (c->t.srtp_in, buf, &n) != srtp_err_status_ok) {
-    CS_STAT_ADD (&c->stats, srtp_errors, 1);
+  int n = cs_transport_unprotect (&c->t, buf, len, FALSE);
+  if (n < 0)
     return;
-  }
   if (c->events.rtp)
-    c->events.rtp (c->user_data, c, buf, n, cs_now_us ());
+    c->events.rtp (c->user_data, c, buf, n, c->t.arrival_us ? c->t.arrival_us : cs_now_us ());
 }
 
 static void
 client_rtcp (gpointer owner, guint8 *buf, gsize len)
 {
   CsClient *c = owner;
-  int n = len;
-  if (srtp_unprotect_rtcp (c->t.srtp_in, buf, &n) != srtp_err_status_ok) {
-    CS_STAT_ADD (&c->stats, srtp_errors, 1);
+  int n = cs_transport_unprotect (&c->t, buf, len, TRUE);
+  if (n < 0)
     return;
-  }
   if (c->events.rtcp)
     c->events.rtcp (c->user_data, c, buf, n);
 }
@@ -182,6 +218,8 @@ cs_client_new (const CsClientConfig *config, const CsClientEvents *events,
     .port_max = config->port_max,
     .ssl_ctx = c->identity->cert.ctx,
     .stats = &c->stats,
+    .outbox = config->io ? config->io->outbox : NULL,
+    .inbox = config->io ? config->io->inbox : NULL,
     .funcs = &client_funcs,
     .owner = c,
   };

@@ -6,6 +6,7 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <string.h>
 
 #define DTLS_MTU 1200
 
@@ -13,8 +14,15 @@ static int
 out_bio_write (BIO *bio, const char *data, int len)
 {
   CsTransport *t = BIO_get_data (bio);
-  if (t && len > 0)
+  if (!t || len <= 0)
+    return len;
+  if (t->capturing) {
+    t->close_notify = g_realloc (t->close_notify, t->close_notify_len + len);
+    memcpy (t->close_notify + t->close_notify_len, data, len);
+    t->close_notify_len += len;
+  } else {
     cs_transport_send (t, (const guint8 *) data, len);
+  }
   return len;
 }
 
@@ -132,6 +140,10 @@ dtls_handshake_done (CsTransport *t)
     dtls_fail (t, "no SRTP profile negotiated");
     return;
   }
+  /* Record buffers (~35 KB) are only needed for the odd alert from now on:
+   * freed here, allocated again around each later SSL call (OpenSSL 3.0's
+   * DTLS write path does not do it by itself). */
+  SSL_free_buffers (t->ssl);
   cs_transport_set_state (t, CS_PEER_STATE_CONNECTED);
 }
 
@@ -156,7 +168,7 @@ dtls_step (CsTransport *t)
 gboolean
 cs_dtls_setup (CsTransport *t, gboolean server)
 {
-  if (t->ssl)
+  if (t->ssl || t->dtls_done)
     return TRUE;  /* renegotiation keeps the transport */
   t->ssl = SSL_new (t->ssl_ctx);
   if (!t->ssl)
@@ -193,12 +205,40 @@ cs_dtls_receive (CsTransport *t, const guint8 *buf, gsize len)
     dtls_step (t);
     return;
   }
-  /* After the handshake only alerts arrive (no application data in WebRTC
-   * without data channels): read to notice close_notify. */
+  /* After the handshake only alerts (no application data in WebRTC
+   * without data channels) and retransmitted flights arrive, until the
+   * session is released: read to notice close_notify. */
   guint8 sink[2048];
+  if (!SSL_alloc_buffers (t->ssl))
+    return;
   int r = SSL_read (t->ssl, sink, sizeof sink);
-  if (r <= 0 && (SSL_get_shutdown (t->ssl) & SSL_RECEIVED_SHUTDOWN))
+  if (r <= 0 && (SSL_get_shutdown (t->ssl) & SSL_RECEIVED_SHUTDOWN)) {
     cs_transport_set_state (t, CS_PEER_STATE_CLOSED);
+    return;
+  }
+  SSL_free_buffers (t->ssl);
+}
+
+/* A peer only sends SRTP once it has the keys, after the last flight of
+ * the handshake reached it: nothing will need retransmitting. What remains
+ * useful of the session is the close_notify for the end of the call (the
+ * next record of epoch 1; nothing else is ever sent in it), made now. The
+ * SSL object, with the flight OpenSSL keeps for retransmission, goes: ~34
+ * KiB a participant. Alerts the peer sends later are not read; its leaving
+ * shows in signaling and in ICE consent. */
+void
+cs_dtls_release (CsTransport *t)
+{
+  if (!t->ssl || !t->dtls_done)
+    return;
+  if (SSL_alloc_buffers (t->ssl)) {
+    t->capturing = TRUE;
+    SSL_shutdown (t->ssl);
+    t->capturing = FALSE;
+  }
+  BIO_set_data (SSL_get_wbio (t->ssl), NULL);
+  SSL_free (t->ssl);
+  t->ssl = NULL;
 }
 
 void
@@ -211,10 +251,15 @@ cs_dtls_clear (CsTransport *t)
   if (t->ssl) {
     /* close_notify lets the browser end the transport at once instead of
      * waiting for ICE to time out; then the BIO must forget the transport. */
-    if (t->dtls_done)
+    if (t->dtls_done && SSL_alloc_buffers (t->ssl))
       SSL_shutdown (t->ssl);
     BIO_set_data (SSL_get_wbio (t->ssl), NULL);
     SSL_free (t->ssl);
     t->ssl = NULL;
+  }
+  if (t->close_notify) {
+    cs_transport_send (t, t->close_notify, t->close_notify_len);
+    g_clear_pointer (&t->close_notify, g_free);
+    t->close_notify_len = 0;
   }
 }

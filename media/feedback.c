@@ -92,7 +92,7 @@ cs_feedback_record_twcc (CsPeer *peer, guint16 seq, gint64 now_us)
 {
   if (!peer->twcc_init) {
     for (guint i = 0; i < CS_TWCC_SLOTS; i++)
-      peer->twcc_arrival[i] = -1;
+      peer->twcc_arrival[i] = 0;
     peer->twcc_init = TRUE;
     peer->twcc_base = peer->twcc_max = 0x10000 + seq;  /* room to unwrap backwards */
   }
@@ -103,10 +103,20 @@ cs_feedback_record_twcc (CsPeer *peer, guint16 seq, gint64 now_us)
     peer->twcc_max = s;
   if (peer->twcc_max - peer->twcc_base >= CS_TWCC_SLOTS) {
     for (guint32 x = peer->twcc_base; x <= peer->twcc_max - CS_TWCC_SLOTS; x++)
-      peer->twcc_arrival[x % CS_TWCC_SLOTS] = -1;
+      peer->twcc_arrival[x % CS_TWCC_SLOTS] = 0;
     peer->twcc_base = peer->twcc_max - CS_TWCC_SLOTS + 1;
   }
-  peer->twcc_arrival[s % CS_TWCC_SLOTS] = now_us;
+  /* Low 32 bits (71 minutes of µs) are enough to rebuild the time within
+   * a report; 0 means "not received", so 0 itself is stored as 1 µs. */
+  guint32 low = (guint32) now_us;
+  peer->twcc_arrival[s % CS_TWCC_SLOTS] = low ? low : 1;
+}
+
+/* The full arrival time of a stored one (low 32 bits; 0: lost), or -1. */
+static gint64
+twcc_arrival_us (guint32 low, gint64 now)
+{
+  return low ? now - (guint32) ((guint32) now - low) : -1;
 }
 
 static void
@@ -114,14 +124,15 @@ flush_twcc (CsPeer *peer)
 {
   if (!peer->twcc_init || peer->n_ins == 0)
     return;
+  gint64 now = cs_now_us ();
   gint64 arrivals[CS_TWCC_SLOTS];
   /* Lost packets before the first received one wait for the next round. */
-  while (peer->twcc_base <= peer->twcc_max && peer->twcc_arrival[peer->twcc_base % CS_TWCC_SLOTS] < 0)
+  while (peer->twcc_base <= peer->twcc_max && peer->twcc_arrival[peer->twcc_base % CS_TWCC_SLOTS] == 0)
     peer->twcc_base++;
   while (peer->twcc_base <= peer->twcc_max) {
     guint n = peer->twcc_max - peer->twcc_base + 1;
     for (guint i = 0; i < n; i++)
-      arrivals[i] = peer->twcc_arrival[(peer->twcc_base + i) % CS_TWCC_SLOTS];
+      arrivals[i] = twcc_arrival_us (peer->twcc_arrival[(peer->twcc_base + i) % CS_TWCC_SLOTS], now);
     guint written = 0;
     guint8 *buf = peer->worker->rtcp;
     int len = cs_rtcp_write_twcc (buf, CS_MTU - 100, peer->rtcp_ssrc, peer->ins[0]->ssrc,
@@ -130,7 +141,7 @@ flush_twcc (CsPeer *peer)
       return;
     send_rtcp (peer, buf, len);
     for (guint i = 0; i < written; i++)
-      peer->twcc_arrival[(peer->twcc_base + i) % CS_TWCC_SLOTS] = -1;
+      peer->twcc_arrival[(peer->twcc_base + i) % CS_TWCC_SLOTS] = 0;
     peer->twcc_base += written;
   }
 }
@@ -258,10 +269,10 @@ handle_nack (CsPeer *peer, const CsRtcpFb *fb)
   }
   for (int i = 0; i < n && out->rtx_in_window < CS_RTX_MAX_PER_SECOND; i++) {
     guint16 in_seq = seqs[i] - out->seq_delta;
-    const CsRingSlot *slot = &out->src->ring[in_seq % CS_RING_SLOTS];
-    if (slot->used && slot->seq == in_seq) {
+    CsPacketView v;
+    if (cs_rtx_store_get (peer->worker->rtx, out->src->ring, in_seq, &v)) {
       out->rtx_in_window++;
-      cs_forward_resend (out, slot);
+      cs_forward_resend (out, &v);
       CS_STAT_ADD (&peer->worker->stats, retransmits, 1);
     }
   }
@@ -281,11 +292,9 @@ cs_feedback_receive (CsPeer *peer, const guint8 *data, gsize len)
 {
   CsWorker *w = peer->worker;
   guint8 *buf = (guint8 *) data;
-  int n = len;
-  if (srtp_unprotect_rtcp (peer->t.srtp_in, buf, &n) != srtp_err_status_ok) {
-    CS_STAT_ADD (&w->stats, srtp_errors, 1);
+  int n = cs_transport_unprotect (&peer->t, buf, len, TRUE);
+  if (n < 0)
     return;
-  }
   CS_STAT_ADD (&w->stats, rtcp_in_packets, 1);
   gint64 now = cs_now_us ();
   gsize off = 0;

@@ -1,7 +1,8 @@
 /* forward.c — the hot path: one unprotect per incoming packet, then for
  * each subscriber a header rewrite, one protect and one send. No
  * allocation, no locks, no logging: packets are built in the worker's
- * scratch buffer and retransmission copies live in preallocated rings. */
+ * scratch buffer and retransmission copies go to the worker's store
+ * (rtxstore.c), which reuses its segments. */
 #include "internal.h"
 
 #include <string.h>
@@ -86,21 +87,18 @@ send_view (CsOutStream *out, const CsPacketView *v, gboolean as_rtx, gint64 now)
   CsWorker *w = sub->worker;
   if (!sub->t.srtp_ready)
     return;
-  int len = cs_forward_build (out, v, as_rtx, now, w->out);
-  if (len == 0 || (len = cs_transport_send_rtp (&sub->t, w->out, len)) < 0)
+  guint8 *buf = cs_transport_packet_buffer (&sub->t, w->out);
+  int len = cs_forward_build (out, v, as_rtx, now, buf);
+  if (len == 0 || (len = cs_transport_send_rtp (&sub->t, buf, len)) < 0)
     return;
   CS_STAT_ADD (&w->stats, rtp_out_packets, 1);
   CS_STAT_ADD (&w->stats, rtp_out_bytes, len);
 }
 
 void
-cs_forward_resend (CsOutStream *out, const CsRingSlot *slot)
+cs_forward_resend (CsOutStream *out, const CsPacketView *v)
 {
-  CsPacketView v = {
-    slot->seq, slot->ts, slot->marker, slot->audio_level, slot->video_orientation,
-    slot->payload, slot->len,
-  };
-  send_view (out, &v, TRUE, cs_now_us ());
+  send_view (out, v, TRUE, cs_now_us ());
 }
 
 /* No a=ssrc in the offer (allowed by JSEP): learn the SSRC from the mid
@@ -140,11 +138,9 @@ void
 cs_forward_receive (CsPeer *peer, guint8 *buf, gsize len)
 {
   CsWorker *w = peer->worker;
-  int n = len;
-  if (srtp_unprotect (peer->t.srtp_in, buf, &n) != srtp_err_status_ok) {
-    CS_STAT_ADD (&w->stats, srtp_errors, 1);
+  int n = cs_transport_unprotect (&peer->t, buf, len, FALSE);
+  if (n < 0)
     return;
-  }
   CsRtpHeader h;
   if (cs_rtp_parse (buf, n, &h) < 0) {
     CS_STAT_ADD (&w->stats, malformed_rtp, 1);
@@ -194,19 +190,10 @@ cs_forward_receive (CsPeer *peer, guint8 *buf, gsize len)
   if (in->keyframe_wanted && in->kind == CS_MEDIA_KIND_VIDEO && cs_vp8_is_keyframe (v.payload, v.len))
     in->keyframe_wanted = FALSE;
   if (in->ring) {
-    CsRingSlot *slot = &in->ring[v.seq % CS_RING_SLOTS];
-    if (slot->used && slot->seq == v.seq)
+    CsPacketView kept;
+    if (cs_rtx_store_get (w->rtx, in->ring, v.seq, &kept))
       return;  /* a duplicate or a retransmission we already have */
-    if (v.len <= CS_RING_PAYLOAD) {
-      slot->used = TRUE;
-      slot->seq = v.seq;
-      slot->ts = v.ts;
-      slot->marker = v.marker;
-      slot->audio_level = v.audio_level;
-      slot->video_orientation = v.video_orientation;
-      slot->len = v.len;
-      memcpy (slot->payload, v.payload, v.len);
-    }
+    cs_rtx_store_put (w->rtx, in->ring, &v, now);
   }
   for (guint i = 0; i < in->subscribers->len; i++)
     send_view (g_ptr_array_index (in->subscribers, i), &v, FALSE, now);

@@ -8,16 +8,21 @@
 #include "sdp.h"
 
 #include <sys/socket.h>
+#include <netinet/in.h>
 
 #include <agent.h>
+#include <stun/stunagent.h>
 #include <openssl/ssl.h>
 #include <srtp2/srtp.h>
 
 #define CS_MTU 1500
 /* Room for the SRTP auth tag and an RTX OSN on top of a full packet. */
 #define CS_PKT_MAX (CS_MTU + SRTP_MAX_TRAILER_LEN + 16)
-#define CS_RING_SLOTS 256          /* per video source; ~2 s at 1.2 Mbit/s */
-#define CS_RING_PAYLOAD 1300
+/* NACK history: a reference per sequence number modulo CS_RTX_SLOTS per
+ * video source (~4.6 s at 1.2 Mbit/s, ~1 s at 6 Mbit/s), packets themselves
+ * kept CS_RTX_KEEP_US in the worker's store (rtxstore.c). */
+#define CS_RTX_SLOTS 512
+#define CS_RTX_KEEP_US (500 * 1000)
 #define CS_TWCC_SLOTS 1024
 #define CS_MAX_INS 8               /* published tracks per peer */
 #define CS_KEYFRAME_INTERVAL_US (200 * 1000)
@@ -30,6 +35,7 @@ typedef struct _CsRoom CsRoom;
 typedef struct _CsPeer CsPeer;
 typedef struct _CsInStream CsInStream;
 typedef struct _CsOutStream CsOutStream;
+typedef struct _CsRtxStore CsRtxStore;
 
 /* ---- mailbox.c: FIFO of closures run on a GMainContext ---- */
 typedef struct _CsMailbox CsMailbox;
@@ -61,6 +67,10 @@ typedef struct {
   guint64 nacks_in, nacks_out, retransmits;
   guint64 plis_in, plis_out;
   guint64 dtls_failures, ice_failures;
+  guint64 inbox_packets;           /* read with recvmmsg past libnice */
+  guint64 stun_answered;           /* consent checks answered past libnice */
+  guint64 give_backs;              /* sockets handed back to libnice for a while */
+  guint64 rtx_store_bytes;         /* memory of the NACK history (gauge, once a second) */
   guint64 peers, rooms;
   guint64 busy_ns;                 /* time spent handling packets */
 } CsStats;
@@ -75,8 +85,12 @@ typedef struct {
 typedef struct _CsOutbox CsOutbox;
 CsOutbox *cs_outbox_new (GMainContext *context, CsStats *stats);
 void cs_outbox_free (CsOutbox *outbox);
+/* Queues a copy of @buf; no copy when @buf is the slot cs_outbox_reserve()
+ * returned, which is where the forwarding loop builds packets. */
 void cs_outbox_push (CsOutbox *outbox, int fd, const struct sockaddr_storage *dest, socklen_t dest_len,
                      const guint8 *buf, gsize len);
+/* The next slot's CS_PKT_MAX bytes, valid until the next push or flush. */
+guint8 *cs_outbox_reserve (CsOutbox *outbox);
 void cs_outbox_flush (CsOutbox *outbox);
 
 /* ---- transport.c: ICE + DTLS-SRTP over one libnice component ----
@@ -84,6 +98,8 @@ void cs_outbox_flush (CsOutbox *outbox);
  * clients (offerer, ICE-controlling). The owner gets packets, state
  * changes and local candidates through a small function table. */
 typedef struct _CsTransport CsTransport;
+typedef struct _CsInbox CsInbox;
+#define CS_MAX_REMOTES 8
 
 typedef struct {
   void (*rtp) (gpointer owner, guint8 *buf, gsize len);    /* still SRTP-protected */
@@ -102,6 +118,7 @@ typedef struct {
   SSL_CTX *ssl_ctx;
   CsStats *stats;
   CsOutbox *outbox;                /* NULL: every packet through libnice */
+  CsInbox *inbox;                  /* NULL: libnice reads every packet */
   const CsTransportFuncs *funcs;
   gpointer owner;
 } CsTransportConfig;
@@ -119,6 +136,23 @@ struct _CsTransport {
   int fd;
   struct sockaddr_storage dest;
   socklen_t dest_len;
+  /* reading that socket ourselves (inbox.c) */
+  CsInbox *inbox;
+  gboolean reading;
+  int read_fd;
+  gint64 read_resume_us;           /* after giving the socket back to libnice */
+  GMainContext *io_context;        /* where libnice's socket sources are */
+  gboolean controlling;
+  gboolean nominated;              /* ICE component READY */
+  gboolean other_sockets;          /* libnice has sockets besides the selected one */
+  /* libnice's remote candidates (UDP) when reading began: browsers keep
+   * checking, and may send media on, pairs other than the selected one */
+  struct sockaddr_in6 remotes[CS_MAX_REMOTES];
+  guint n_remotes;
+  /* Chromium keeps nominating its own pair when libnice, controlled, kept a
+   * higher-priority one selected: libnice has seen this one's nomination */
+  struct sockaddr_in6 nomination_seen;
+  gint64 arrival_us;               /* of the datagram being handled, when the inbox knows it */
   NiceAgent *agent;
   guint stream_id;
   char *ufrag, *pwd;
@@ -135,6 +169,10 @@ struct _CsTransport {
   char remote_fp_alg[16];
   char remote_fp[160];
   GSource *dtls_timer;
+  /* Once the SSL session is released: the close_notify to send at the end */
+  guint8 *close_notify;
+  gsize close_notify_len;
+  gboolean capturing;              /* records go to close_notify, not the wire */
   /* SRTP */
   srtp_t srtp_in, srtp_out;
   gboolean srtp_ready;
@@ -149,9 +187,61 @@ gboolean cs_transport_set_remote (CsTransport *t, const char *ufrag, const char 
 void cs_transport_add_remote_candidate (CsTransport *t, const char *candidate);
 void cs_transport_send (CsTransport *t, const guint8 *buf, gsize len);
 void cs_transport_set_state (CsTransport *t, CsPeerState state);
+/* Where to build the next outgoing packet (CS_PKT_MAX bytes): the outbox's
+ * next slot when sending past libnice, so it is not copied again; else
+ * @scratch. */
+guint8 *cs_transport_packet_buffer (CsTransport *t, guint8 *scratch);
+/* Unprotects an incoming packet in place: its new length, or -1 (counted
+ * as an SRTP error). */
+int cs_transport_unprotect (CsTransport *t, guint8 *buf, gsize len, gboolean rtcp);
 /* Protect in place (room for the tag is the caller's) and send. */
 int cs_transport_send_rtp (CsTransport *t, guint8 *buf, int len);
 int cs_transport_send_rtcp (CsTransport *t, guint8 *buf, int len);
+/* A datagram from the selected pair that is not STUN: RTP, RTCP or DTLS. */
+void cs_transport_receive (CsTransport *t, guint8 *buf, gsize len);
+/* Starts or stops reading the selected socket through the inbox. */
+void cs_transport_update_reading (CsTransport *t);
+gboolean cs_sockaddr_equal (const struct sockaddr *a, const struct sockaddr *b);   /* address and port */
+/* Whether @from is one of libnice's remote candidates (t->remotes). */
+gboolean cs_transport_knows_remote (const CsTransport *t, const struct sockaddr_storage *from);
+/* Lets libnice read the socket again for a while (CS_INBOX_BACKOFF_US). */
+void cs_transport_give_back (CsTransport *t, const char *why);
+
+/* ---- inbox.c: per-worker batched recvmmsg past libnice ---- */
+#define CS_INBOX_BATCH 32
+#define CS_INBOX_BACKOFF_US (2 * G_USEC_PER_SEC)
+CsInbox *cs_inbox_new (GMainContext *context, CsOutbox *outbox, CsStats *stats);
+void cs_inbox_free (CsInbox *ib);
+/* Where libnice's sources of the transports read here wait; polled by
+ * cs_inbox_service(). */
+GMainContext *cs_inbox_parking (CsInbox *ib);
+/* Reads t->read_fd from now on; t->reading tells whether it could. */
+void cs_inbox_add (CsInbox *ib, CsTransport *t);
+/* Takes each datagram's arrival time from the kernel (t->arrival_us): what
+ * a load generator measures latency with, not the time it got to it. */
+void cs_inbox_stamp_arrivals (CsInbox *ib);
+void cs_inbox_remove (CsInbox *ib, CsTransport *t);    /* also from the waiting list */
+/* cs_transport_update_reading (@t) again at the next service. */
+void cs_inbox_wait (CsInbox *ib, CsTransport *t);
+/* Once a second: libnice's parked sockets, transports waiting. */
+void cs_inbox_service (CsInbox *ib);
+typedef enum {
+  CS_STUN_ANSWERED,                /* @reply holds the binding success response */
+  CS_STUN_IGNORED,                 /* a binding indication: nothing to do */
+  CS_STUN_NOMINATION,              /* nominates a pair libnice has not seen nominated */
+  CS_STUN_NOT_OURS,                /* anything else: only libnice knows */
+} CsStunVerdict;
+/* What libnice (RFC 5245 mode) answers to a STUN message from a known
+ * remote candidate, in the steady state: binding requests authenticated
+ * with our @ufrag/@pwd, not claiming our role and, unless @nominated
+ * (the selected pair's remote address, or one libnice has seen nominated),
+ * not nominating (USE-CANDIDATE: maybe a new pair for libnice to select). @agent as libnice sets it up for that
+ * mode; @reply_len: in, room; out, length; @why (may be NULL): what made
+ * a message not ours. */
+CsStunVerdict cs_stun_answer (StunAgent *agent, const char *ufrag, const char *pwd, gboolean controlling,
+                              gboolean nominated,
+                              const guint8 *p, gsize len, const struct sockaddr_storage *from,
+                              socklen_t from_len, guint8 *reply, gsize *reply_len, const char **why);
 
 /* ---- the engine ---- */
 struct _CsMedia {
@@ -181,6 +271,8 @@ struct _CsWorker {
   GHashTable *peers;               /* id -> CsPeer* (borrowed from rooms) */
   GSource *tick;                   /* 50 ms: TWCC, RR, REMB */
   CsOutbox *outbox;
+  CsInbox *inbox;
+  CsRtxStore *rtx;                 /* packets kept for NACKs, all rooms of this worker */
   guint tick_count;
   CsStats stats;
   /* scratch buffers for building packets: the hot path never allocates */
@@ -194,16 +286,12 @@ struct _CsRoom {
   GPtrArray *peers;                /* CsPeer* (owned) */
 };
 
+/* Where the store keeps one packet of a source; gen 0: nothing. */
 typedef struct {
-  guint16 seq;
-  gboolean used;
-  guint32 ts;
-  guint8 marker;
-  guint8 audio_level;              /* 0xff: none */
-  guint8 video_orientation;        /* 0xff: none */
-  guint16 len;
-  guint8 payload[CS_RING_PAYLOAD];
-} CsRingSlot;
+  guint16 seg;
+  guint16 off;
+  guint32 gen;
+} CsRtxRef;
 
 /* A track a peer publishes to us. */
 struct _CsInStream {
@@ -217,7 +305,7 @@ struct _CsInStream {
   guint32 clock_rate;
   gboolean active;                 /* still offered as send */
   GPtrArray *subscribers;          /* CsOutStream* (borrowed) */
-  CsRingSlot *ring;                /* video only, allocated at setup */
+  CsRtxRef *ring;                  /* video only, CS_RTX_SLOTS, allocated at setup */
   /* receive statistics (RFC 3550 A.3, A.8) for our RR */
   gboolean seq_init;
   guint16 max_seq;
@@ -277,7 +365,7 @@ struct _CsPeer {
   guint n_ins;
   GPtrArray *outs;                 /* CsOutStream* (owned) */
   /* transport-wide CC receive side */
-  gint64 twcc_arrival[CS_TWCC_SLOTS];
+  guint32 twcc_arrival[CS_TWCC_SLOTS];  /* low 32 bits of the arrival in µs; 0: none */
   gboolean twcc_init;
   guint32 twcc_base;               /* unwrapped: first not yet reported */
   guint32 twcc_max;                /* unwrapped: highest received */
@@ -318,6 +406,9 @@ gboolean cs_dtls_setup (CsTransport *t, gboolean server);
 void cs_dtls_start (CsTransport *t);     /* client role: send ClientHello */
 void cs_dtls_receive (CsTransport *t, const guint8 *buf, gsize len);
 void cs_dtls_clear (CsTransport *t);
+/* The peer's first authenticated SRTP or SRTCP packet: it has finished the
+ * handshake, so the SSL session can go (see dtls.c). */
+void cs_dtls_release (CsTransport *t);
 
 /* srtp.c */
 gboolean cs_srtp_setup (CsTransport *t, SSL *ssl, gboolean server);
@@ -339,7 +430,22 @@ typedef struct {
 } CsPacketView;
 void cs_forward_receive (CsPeer *peer, guint8 *buf, gsize len);
 gsize cs_forward_build (CsOutStream *out, const CsPacketView *v, gboolean as_rtx, gint64 now, guint8 *p);
-void cs_forward_resend (CsOutStream *out, const CsRingSlot *slot);
+void cs_forward_resend (CsOutStream *out, const CsPacketView *v);
+
+/* rtxstore.c: recently forwarded video, for NACKs (one per worker) */
+CsRtxStore *cs_rtx_store_new (gint64 keep_us);
+void cs_rtx_store_free (CsRtxStore *s);
+/* Copies @v and points @ring's slot for its sequence number at the copy. */
+void cs_rtx_store_put (CsRtxStore *s, CsRtxRef *ring, const CsPacketView *v, gint64 now);
+/* Fills @v (payload borrowed from the store, valid until the next put) if
+ * the packet @seq that @ring refers to is still kept. */
+gboolean cs_rtx_store_get (const CsRtxStore *s, const CsRtxRef *ring, guint16 seq, CsPacketView *v);
+/* Recycles segments whose packets are all older than the retention time. */
+void cs_rtx_store_expire (CsRtxStore *s, gint64 now);
+/* Frees a spare segment beyond what usage swings need: once a second, not
+ * on the hot path. */
+void cs_rtx_store_trim (CsRtxStore *s);
+gsize cs_rtx_store_allocated (const CsRtxStore *s);  /* bytes, for tests and metrics */
 
 /* feedback.c: RTCP in and out */
 void cs_feedback_receive (CsPeer *peer, const guint8 *buf, gsize len);

@@ -128,9 +128,18 @@ gboolean cs_dtls_identity_set_srtp_profiles (CsDtlsIdentity *identity, const cha
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CsDtlsIdentity, cs_dtls_identity_free)
 
 typedef struct _CsClient CsClient;
+/* Batched I/O shared by the clients of one GMainContext: once a client is
+ * connected over a plain UDP pair, its SRTP leaves with one sendmmsg() per
+ * socket per loop iteration and arrives through recvmmsg(), past libnice,
+ * as the SFU's does. Free it after its clients. */
+typedef struct _CsClientIo CsClientIo;
+CsClientIo *cs_client_io_new (GMainContext *context);
+void cs_client_io_free (CsClientIo *io);
 
 typedef struct {
-  /* Decrypted RTP / RTCP; @packet may be modified, valid during the call. */
+  /* Decrypted RTP / RTCP; @packet may be modified, valid during the call.
+   * @arrival_us (monotonic clock): when the kernel queued the datagram if
+   * the client reads through a CsClientIo, else when it was decrypted. */
   void (*rtp) (gpointer user_data, CsClient *client, guint8 *packet, gsize len, gint64 arrival_us);
   void (*rtcp) (gpointer user_data, CsClient *client, guint8 *packet, gsize len);
   void (*state) (gpointer user_data, CsClient *client, CsPeerState state);
@@ -150,6 +159,8 @@ typedef struct {
   guint8 twcc_ext_id;               /* transport-cc extension id we offer (0: none) */
   gboolean answerer;                /* answers the remote offer (cs_client_create_answer);
                                      * the send/recv fields above are then ignored */
+  CsClientIo *io;                   /* (transfer none) (nullable): batched I/O on
+                                     * @context; NULL: every packet through libnice */
 } CsClientConfig;
 
 /* Fixed payload types and header extension ids of the client's offer. */

@@ -121,7 +121,7 @@ setup_in_stream (CsPeer *peer, const CsSdpMedia *m, CsMediaKind kind, const CsSd
   in->rtx_ssrc = m->fid_rtx_ssrc;
   in->active = TRUE;
   if (kind == CS_MEDIA_KIND_VIDEO && !in->ring)
-    in->ring = g_new0 (CsRingSlot, CS_RING_SLOTS);
+    in->ring = g_new0 (CsRtxRef, CS_RTX_SLOTS);
 }
 
 static void

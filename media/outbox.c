@@ -69,18 +69,26 @@ cs_outbox_free (CsOutbox *ob)
   g_source_unref ((GSource *) ob);
 }
 
+guint8 *
+cs_outbox_reserve (CsOutbox *ob)
+{
+  if (ob->n == CS_OUTBOX_SLOTS)
+    cs_outbox_flush (ob);
+  return ob->slots[ob->n].data;
+}
+
 void
 cs_outbox_push (CsOutbox *ob, int fd, const struct sockaddr_storage *dest, socklen_t dest_len,
                 const guint8 *buf, gsize len)
 {
-  if (ob->n == CS_OUTBOX_SLOTS)
-    cs_outbox_flush (ob);
+  guint8 *slot = cs_outbox_reserve (ob);
   guint i = ob->n++;
   ob->slots[i].fd = fd;
   ob->slots[i].dest = dest;
   ob->slots[i].dest_len = dest_len;
   ob->slots[i].len = len;
-  memcpy (ob->slots[i].data, buf, len);
+  if (buf != slot)
+    memcpy (slot, buf, len);
 }
 
 static void

@@ -99,6 +99,7 @@ cs_peer_new (CsRoom *room, const char *id)
     .ssl_ctx = w->media->cert.ctx,
     .stats = &w->stats,
     .outbox = w->outbox,
+    .inbox = w->inbox,
     .funcs = &peer_funcs,
     .owner = peer,
   };

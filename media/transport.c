@@ -9,6 +9,8 @@ cs_transport_set_state (CsTransport *t, CsPeerState state)
   if (t->state == state)
     return;
   t->state = state;
+  if (state == CS_PEER_STATE_CONNECTED)
+    cs_transport_update_reading (t);  /* DTLS is done: SRTP is all that is left */
   t->funcs->state (t->owner, state);
 }
 
@@ -28,6 +30,12 @@ send_media (CsTransport *t, const guint8 *buf, gsize len)
     cs_outbox_push (t->outbox, t->fd, &t->dest, t->dest_len, buf, len);
   else
     cs_transport_send (t, buf, len);
+}
+
+guint8 *
+cs_transport_packet_buffer (CsTransport *t, guint8 *scratch)
+{
+  return t->direct ? cs_outbox_reserve (t->outbox) : scratch;
 }
 
 int
@@ -78,18 +86,137 @@ update_direct (CsTransport *t)
   t->direct = TRUE;
 }
 
+static void on_recv (NiceAgent *agent, guint stream_id, guint component_id, guint len, gchar *buf, gpointer data);
+
+/* Whether the component has UDP sockets other than @t->fd's: local
+ * candidates with another base address (host and server-reflexive ones
+ * share their host's socket; relayed ones go through it too). */
+static gboolean
+has_other_sockets (CsTransport *t)
+{
+  struct sockaddr_storage own;
+  socklen_t own_len = sizeof own;
+  if (getsockname (t->fd, (struct sockaddr *) &own, &own_len) < 0)
+    return TRUE;
+  NiceAddress mine;
+  nice_address_init (&mine);
+  nice_address_set_from_sockaddr (&mine, (struct sockaddr *) &own);
+  gboolean other = FALSE;
+  GSList *cands = nice_agent_get_local_candidates (t->agent, t->stream_id, 1);
+  for (GSList *l = cands; l && !other; l = l->next) {
+    NiceCandidate *c = l->data;
+    if (c->transport != NICE_CANDIDATE_TRANSPORT_UDP || c->type == NICE_CANDIDATE_TYPE_RELAYED)
+      continue;
+    const NiceAddress *base = c->type == NICE_CANDIDATE_TYPE_HOST ? &c->addr : &c->base_addr;
+    other = !nice_address_equal (base, &mine);
+  }
+  g_slist_free_full (cands, (GDestroyNotify) nice_candidate_free);
+  return other;
+}
+
+/* libnice's remote candidates only change while libnice reads the socket
+ * (peer-reflexive ones) or when one is added: remembered at those times. */
+static void
+refresh_remotes (CsTransport *t)
+{
+  t->n_remotes = 0;
+  GSList *cands = nice_agent_get_remote_candidates (t->agent, t->stream_id, 1);
+  for (GSList *l = cands; l && t->n_remotes < CS_MAX_REMOTES; l = l->next) {
+    NiceCandidate *c = l->data;
+    if (c->transport != NICE_CANDIDATE_TRANSPORT_UDP)
+      continue;
+    struct sockaddr_in6 *a = &t->remotes[t->n_remotes++];
+    memset (a, 0, sizeof *a);
+    nice_address_copy_to_sockaddr (&c->addr, (struct sockaddr *) a);
+  }
+  g_slist_free_full (cands, (GDestroyNotify) nice_candidate_free);
+}
+
+gboolean
+cs_sockaddr_equal (const struct sockaddr *a, const struct sockaddr *b)
+{
+  if (a->sa_family != b->sa_family)
+    return FALSE;
+  if (a->sa_family == AF_INET) {
+    const struct sockaddr_in *x = (const void *) a, *y = (const void *) b;
+    return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+  }
+  if (a->sa_family == AF_INET6) {
+    const struct sockaddr_in6 *x = (const void *) a, *y = (const void *) b;
+    return x->sin6_port == y->sin6_port && memcmp (&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr) == 0;
+  }
+  return FALSE;
+}
+
+gboolean
+cs_transport_knows_remote (const CsTransport *t, const struct sockaddr_storage *from)
+{
+  for (guint i = 0; i < t->n_remotes; i++)
+    if (cs_sockaddr_equal ((const struct sockaddr *) &t->remotes[i], (const struct sockaddr *) from))
+      return TRUE;
+  return FALSE;
+}
+
+void
+cs_transport_update_reading (CsTransport *t)
+{
+  if (!t->inbox || !t->agent)
+    return;
+  gboolean want = t->direct && t->nominated && t->srtp_ready;
+  gboolean now = want && cs_now_us () >= t->read_resume_us;
+  if (t->reading && (!now || t->read_fd != t->fd))
+    cs_inbox_remove (t->inbox, t);
+  if (now && !t->reading) {
+    t->read_fd = t->fd;
+    t->other_sockets = has_other_sockets (t);
+    refresh_remotes (t);
+    g_debug ("%s: reading fd %d with recvmmsg%s", t->name, t->fd,
+             t->other_sockets ? " (libnice keeps its other sockets)" : "");
+    cs_inbox_add (t->inbox, t);
+  } else if (want && !now) {
+    cs_inbox_wait (t->inbox, t);
+  }
+  GMainContext *io = t->reading ? cs_inbox_parking (t->inbox) : t->context;
+  if (io != t->io_context) {
+    nice_agent_attach_recv (t->agent, t->stream_id, 1, io, on_recv, t);
+    t->io_context = io;
+  }
+}
+
+void
+cs_transport_give_back (CsTransport *t, const char *why)
+{
+  g_debug ("%s: socket back to libnice for %d s (%s)", t->name, (int) (CS_INBOX_BACKOFF_US / G_USEC_PER_SEC), why);
+  CS_STAT_ADD (t->stats, give_backs, 1);
+  t->read_resume_us = cs_now_us () + CS_INBOX_BACKOFF_US;
+  cs_transport_update_reading (t);
+}
+
 static void
 on_selected_pair (NiceAgent *agent, guint stream_id, guint component_id,
                   NiceCandidate *local, NiceCandidate *remote, gpointer data)
 {
   update_direct (data);
+  cs_transport_update_reading (data);
 }
 
-static void
-on_recv (NiceAgent *agent, guint stream_id, guint component_id, guint len, gchar *buf, gpointer data)
+int
+cs_transport_unprotect (CsTransport *t, guint8 *buf, gsize len, gboolean rtcp)
 {
-  CsTransport *t = data;
-  guint8 *p = (guint8 *) buf;
+  int n = len;
+  if ((rtcp ? srtp_unprotect_rtcp (t->srtp_in, buf, &n) : srtp_unprotect (t->srtp_in, buf, &n))
+      != srtp_err_status_ok) {
+    CS_STAT_ADD (t->stats, srtp_errors, 1);
+    return -1;
+  }
+  if (G_UNLIKELY (t->ssl != NULL))
+    cs_dtls_release (t);
+  return n;
+}
+
+void
+cs_transport_receive (CsTransport *t, guint8 *p, gsize len)
+{
   if (cs_rtp_looks_like_rtp_or_rtcp (p, len)) {
     if (!t->srtp_ready) {
       CS_STAT_ADD (t->stats, srtp_errors, 1);
@@ -105,6 +232,12 @@ on_recv (NiceAgent *agent, guint stream_id, guint component_id, guint len, gchar
   } else {
     CS_STAT_ADD (t->stats, malformed_rtp, 1);
   }
+}
+
+static void
+on_recv (NiceAgent *agent, guint stream_id, guint component_id, guint len, gchar *buf, gpointer data)
+{
+  cs_transport_receive (data, (guint8 *) buf, len);
 }
 
 static void
@@ -127,10 +260,12 @@ static void
 on_component_state (NiceAgent *agent, guint stream_id, guint component_id, guint state, gpointer data)
 {
   CsTransport *t = data;
+  t->nominated = state == NICE_COMPONENT_STATE_READY;
   switch (state) {
   case NICE_COMPONENT_STATE_CONNECTED:
   case NICE_COMPONENT_STATE_READY:
     update_direct (t);
+    cs_transport_update_reading (t);
     if (!t->ice_ready) {
       t->ice_ready = TRUE;
       if (!t->dtls_server && !t->dtls_done)
@@ -139,10 +274,12 @@ on_component_state (NiceAgent *agent, guint stream_id, guint component_id, guint
     break;
   case NICE_COMPONENT_STATE_FAILED:
     t->direct = FALSE;
+    cs_transport_update_reading (t);
     CS_STAT_ADD (t->stats, ice_failures, 1);
     cs_transport_set_state (t, CS_PEER_STATE_FAILED);
     break;
   default:
+    cs_transport_update_reading (t);
     break;
   }
 }
@@ -158,6 +295,8 @@ cs_transport_init (CsTransport *t, const CsTransportConfig *cfg)
   t->stats = cfg->stats;
   t->ssl_ctx = cfg->ssl_ctx;
   t->outbox = cfg->outbox;
+  t->inbox = cfg->inbox;
+  t->controlling = cfg->controlling;
   t->early_candidates = g_ptr_array_new_with_free_func (g_free);
 
   t->agent = nice_agent_new_full (t->context, NICE_COMPATIBILITY_RFC5245, NICE_AGENT_OPTION_ICE_TRICKLE);
@@ -184,6 +323,7 @@ cs_transport_init (CsTransport *t, const CsTransportConfig *cfg)
     nice_agent_set_port_range (t->agent, t->stream_id, 1, cfg->port_min, cfg->port_max);
   nice_agent_get_local_credentials (t->agent, t->stream_id, &t->ufrag, &t->pwd);
   nice_agent_attach_recv (t->agent, t->stream_id, 1, t->context, on_recv, t);
+  t->io_context = t->context;
   if (!nice_agent_gather_candidates (t->agent, t->stream_id)) {
     g_warning ("%s: ICE gathering failed (no free port in range?)", t->name);
     return FALSE;
@@ -237,6 +377,8 @@ cs_transport_add_remote_candidate (CsTransport *t, const char *candidate)
   if (nc->component_id == 1 && nc->transport == NICE_CANDIDATE_TRANSPORT_UDP) {
     GSList list = { nc, NULL };
     nice_agent_set_remote_candidates (t->agent, t->stream_id, 1, &list);
+    if (t->reading)
+      refresh_remotes (t);
   }
   nice_candidate_free (nc);
 }
@@ -248,6 +390,8 @@ cs_transport_clear (CsTransport *t)
   if (t->outbox && t->direct)
     cs_outbox_flush (t->outbox);
   t->direct = FALSE;
+  if (t->inbox)
+    cs_inbox_remove (t->inbox, t);
   cs_dtls_clear (t);
   cs_srtp_clear (t);
   if (t->agent) {

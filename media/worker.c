@@ -15,6 +15,12 @@ worker_tick (gpointer data)
   g_hash_table_iter_init (&it, w->peers);
   while (g_hash_table_iter_next (&it, NULL, &v))
     cs_feedback_tick (v, each_second);
+  cs_rtx_store_expire (w->rtx, cs_now_us ());
+  if (each_second) {
+    cs_rtx_store_trim (w->rtx);
+    __atomic_store_n (&w->stats.rtx_store_bytes, cs_rtx_store_allocated (w->rtx), __ATOMIC_RELAXED);
+    cs_inbox_service (w->inbox);
+  }
   return G_SOURCE_CONTINUE;
 }
 
@@ -40,6 +46,8 @@ cs_worker_new (CsMedia *media, guint index, GError **error)
   w->rooms = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) cs_room_free);
   w->peers = g_hash_table_new (g_str_hash, g_str_equal);
   w->outbox = cs_outbox_new (w->context, &w->stats);
+  w->rtx = cs_rtx_store_new (CS_RTX_KEEP_US);
+  w->inbox = cs_inbox_new (w->context, w->outbox, &w->stats);
   w->tick = g_timeout_source_new (TICK_MS);
   g_source_set_callback (w->tick, worker_tick, w, NULL);
   g_source_attach (w->tick, w->context);
@@ -82,7 +90,9 @@ cs_worker_free (CsWorker *w)
   }
   g_source_destroy (w->tick);
   g_source_unref (w->tick);
+  cs_inbox_free (w->inbox);
   cs_outbox_free (w->outbox);
+  cs_rtx_store_free (w->rtx);
   cs_mailbox_free (w->box);
   g_hash_table_unref (w->peers);
   g_hash_table_unref (w->rooms);

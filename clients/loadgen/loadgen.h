@@ -46,6 +46,7 @@ typedef struct {
   guint8 pt;
   guint32 clock_rate;
   guint32 loop_ts;                  /* RTP ticks of one loop */
+  guint64 loop_bytes;               /* payload bytes of one loop */
   LgPacket *packets;
   guint n_packets;
   char *blob;                       /* the file's bytes (owned) */
@@ -83,6 +84,7 @@ typedef struct {
   guint idx;                        /* next packet of the loop */
   guint64 loops;
   gint64 t0_us;                     /* when loop 0's first packet was due */
+  gint64 paced_us;                  /* the pacer lets the next packet go from then */
   guint32 counter;
   guint64 sent, sent_window, bytes;
   guint64 resyncs;                  /* fell > 1 s behind and skipped ahead */
@@ -203,6 +205,7 @@ struct _LgWorker {
   GMainLoop *loop;
   struct lws_context *lws;
   GPtrArray *clients;               /* LgClient* (owned) */
+  CsClientIo *io;                   /* batched I/O of all its transports */
   guint next_join;
   gint64 next_join_us;
   LgHist latency;

@@ -3,7 +3,8 @@
  * Publishers replay GStreamer captures at their real rate (the video
  * timeline optionally sped up for --video-kbps), renumbered so sequence
  * numbers and timestamps continue across loops, with a probe trailer on
- * every payload. Receivers check the trailer of every decrypted packet and
+ * every payload, the packets of a frame paced out as a browser paces
+ * them. Receivers check the trailer of every decrypted packet and
  * keep loss, reordering, jitter and added-latency counts. Nothing here
  * allocates once the run has started. */
 #include "loadgen.h"
@@ -13,6 +14,9 @@
 #include <string.h>
 
 #define RESYNC_US G_USEC_PER_SEC
+/* As a browser's pacer (libwebrtc's default factor): a frame's packets
+ * leave spread at 2.5 times the stream's mean rate, not all at once. */
+#define PACING_FACTOR 2.5
 
 static inline void
 put32 (guint8 *p, guint32 v)
@@ -61,6 +65,7 @@ lg_track_load (LgTrack *track, const char *path, CsMediaKind kind, guint8 pt,
       .ts = h.ts - first_ts,
     };
     g_array_append_val (pkts, p);
+    track->loop_bytes += h.payload_len;
     off += 2 + n;
   }
   if (pkts->len == 0) {
@@ -147,6 +152,14 @@ rel_us (const LgClient *c, const LgOut *o, guint idx, guint64 loops)
   return (gint64) (ticks * G_USEC_PER_SEC / t->clock_rate / track_speed (c, t));
 }
 
+/* How long the pacer spaces a packet of @len payload bytes from the next. */
+static gint64
+pace_us (const LgClient *c, const LgTrack *t, guint len)
+{
+  double loop_us = (double) t->loop_ts * G_USEC_PER_SEC / t->clock_rate / track_speed (c, t);
+  return (gint64) (len * loop_us / (PACING_FACTOR * (double) t->loop_bytes));
+}
+
 void
 lg_replay_start (LgClient *c, gint64 now_us)
 {
@@ -161,6 +174,7 @@ lg_replay_start (LgClient *c, gint64 now_us)
     o->idx = idx;
     o->loops = 0;
     o->t0_us = now_us - rel_us (c, o, idx, 0);
+    o->paced_us = 0;
     o->seq = g_random_int ();
     o->ts_base = g_random_int ();
   }
@@ -212,15 +226,18 @@ lg_replay_tick (LgClient *c, gint64 now_us)
   for (guint i = 0; i < c->n_out; i++) {
     LgOut *o = &c->out[i];
     for (;;) {
-      gint64 due = o->t0_us + rel_us (c, o, o->idx, o->loops);
+      gint64 due = MAX (o->t0_us + rel_us (c, o, o->idx, o->loops), o->paced_us);
       if (due > now_us)
         break;
       if (now_us - due > RESYNC_US) {
         /* Stalled (machine overloaded): skip the backlog instead of
          * bursting it, as a live encoder would. */
         o->t0_us += now_us - due;
+        o->paced_us = now_us;
+        due = now_us;
         o->resyncs++;
       }
+      o->paced_us = due + pace_us (c, o->track, o->track->packets[o->idx].len);
       send_one (c, o);
       if (++o->idx == o->track->n_packets) {
         o->idx = 0;

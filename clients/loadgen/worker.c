@@ -1,12 +1,13 @@
 /* worker.c — one load-generator thread: a GMainContext running a
  * libwebsockets context and the CsClients of its participants, paced by
- * one 10 ms tick that starts joins (staggered) and sends every packet due. */
+ * a 1 ms tick that starts joins (staggered) and sends every packet due
+ * (what the pacer lets go: replay.c). */
 #include "loadgen.h"
 
 #include <stdarg.h>
 #include <string.h>
 
-#define TICK_MS 10
+#define TICK_MS 1
 
 void
 lg_client_fail (LgClient *c, const char *fmt, ...)
@@ -68,6 +69,7 @@ lg_client_new_pc (LgClient *c, const CsClientConfig *config)
 {
   CsClientConfig cfg = *config;
   cfg.context = c->w->context;
+  cfg.io = c->w->io;
   cfg.identity = c->w->run->identity;
   cfg.bind_address = c->w->run->opt.ice_bind;
   cfg.twcc_ext_id = c->w->run->opt.twcc ? LG_TWCC_ID : 0;
@@ -195,6 +197,7 @@ worker_main (gpointer data)
   }
   while (g_main_context_iteration (w->context, FALSE))
     ;
+  g_clear_pointer (&w->io, cs_client_io_free);
   g_main_context_pop_thread_default (w->context);
   return NULL;
 }
@@ -208,6 +211,9 @@ lg_worker_new (LgRun *run, guint index)
   w->context = g_main_context_new ();
   w->loop = g_main_loop_new (w->context, FALSE);
   w->clients = g_ptr_array_new_with_free_func ((GDestroyNotify) client_free);
+  /* Batched sending and receiving, as the SFU does: the load generator must
+   * not be the bottleneck near the SFU's capacity. */
+  w->io = cs_client_io_new (w->context);
   return w;
 }
 
@@ -232,6 +238,7 @@ lg_worker_free (LgWorker *w)
   if (!w)
     return;
   g_ptr_array_unref (w->clients);
+  cs_client_io_free (w->io);
   g_main_loop_unref (w->loop);
   g_main_context_unref (w->context);
   g_free (w);

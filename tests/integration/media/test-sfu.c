@@ -2,13 +2,19 @@
  * DTLS-SRTP code) publish real VP8 captured from GStreamer into a CsMedia
  * engine and check what the subscriber gets: rewritten but byte-identical
  * payloads, RTX answers to NACKs, key-frame requests, sender reports,
- * transport-wide CC feedback and receiver reports, and that bad packets are
- * dropped and counted. */
-#include "media/media.h"
+ * transport-wide CC feedback and receiver reports, that bad packets are
+ * dropped and counted, and that once connected the SFU reads its sockets
+ * itself (recvmmsg) while ICE consent keeps working. */
+#include "media/internal.h"
 #include "media/rtcp.h"
 #include "media/rtp.h"
 
+#include <netinet/in.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <stun/usages/ice.h>
 
 #define TWCC_ID 3
 #define BUF 1600
@@ -398,23 +404,10 @@ sub_rtcp_has (Fixture *fx, gpointer want)
   return rtcp_count (fx->sub_rtcp, w->pt, w->fmt, w->media_ssrc) > w->more_than;
 }
 
-static void
-test_feedback (Fixture *fx, gconstpointer data)
+/* Packets the publisher has been told arrived, over all TWCC feedback. */
+static guint
+twcc_count (Fixture *fx)
 {
-  guint n = 60;
-  send_all_video (fx, n);
-  wait_until (fx, sub_has, GUINT_TO_POINTER (n), 10000, "video at the subscriber");
-  guint32 pub_v = stream (fx->pub, "v0").ssrc;
-  CsClientStream slot = stream (fx->sub, "rv0");
-
-  /* Transport-wide CC feedback for our sequence numbers, receiver reports
-   * and a REMB reach the publisher. */
-  RtcpWant twcc = { CS_RTCP_RTPFB, 15, 0 };
-  wait_until (fx, pub_rtcp_has, &twcc, 3000, "transport-cc feedback");
-  RtcpWant rr = { CS_RTCP_RR, 0, pub_v };
-  wait_until (fx, pub_rtcp_has, &rr, 3000, "a receiver report on the video SSRC");
-  RtcpWant remb = { CS_RTCP_PSFB, 15, 0 };
-  wait_until (fx, pub_rtcp_has, &remb, 3000, "REMB");
   guint reported = 0;
   for (guint i = 0; i < fx->pub_rtcp->len; i++) {
     gsize len, off = 0;
@@ -432,7 +425,36 @@ test_feedback (Fixture *fx, gconstpointer data)
       }
     }
   }
-  g_assert_cmpuint (reported, ==, n);  /* loopback: every packet arrived, each reported once */
+  return reported;
+}
+
+static gboolean
+twcc_reported (Fixture *fx, gpointer n)
+{
+  return twcc_count (fx) >= GPOINTER_TO_UINT (n);
+}
+
+static void
+test_feedback (Fixture *fx, gconstpointer data)
+{
+  guint n = 60;
+  send_all_video (fx, n);
+  wait_until (fx, sub_has, GUINT_TO_POINTER (n), 10000, "video at the subscriber");
+  guint32 pub_v = stream (fx->pub, "v0").ssrc;
+  CsClientStream slot = stream (fx->sub, "rv0");
+
+  /* Transport-wide CC feedback for our sequence numbers, receiver reports
+   * and a REMB reach the publisher. */
+  RtcpWant twcc = { CS_RTCP_RTPFB, 15, 0 };
+  wait_until (fx, pub_rtcp_has, &twcc, 3000, "transport-cc feedback");
+  RtcpWant rr = { CS_RTCP_RR, 0, pub_v };
+  wait_until (fx, pub_rtcp_has, &rr, 3000, "a receiver report on the video SSRC");
+  RtcpWant remb = { CS_RTCP_PSFB, 15, 0 };
+  wait_until (fx, pub_rtcp_has, &remb, 3000, "REMB");
+  /* Loopback: every packet arrived, each reported once (feedback goes out
+   * every 50 ms, so the last of it may still be on its way). */
+  wait_until (fx, twcc_reported, GUINT_TO_POINTER (n), 3000, "every packet in transport-cc feedback");
+  g_assert_cmpuint (twcc_count (fx), ==, n);
 
   /* A NACK from the subscriber is answered from the buffer, as RTX. */
   guint before = fx->sub_rtp->len;
@@ -525,6 +547,118 @@ test_bad_input (Fixture *fx, gconstpointer data)
   wait_until (fx, sub_has, GUINT_TO_POINTER (before + 20), 5000, "video after the bad input");
 }
 
+/* The SFU side of @peer_id. Read from the test thread: only fields that
+ * were set before the call was connected, and no longer change. */
+static CsTransport *
+sfu_transport (Fixture *fx, const char *peer_id)
+{
+  for (guint i = 0; i < fx->media->n_workers; i++) {
+    CsPeer *p = g_hash_table_lookup (fx->media->workers[i]->peers, peer_id);
+    if (p)
+      return &p->t;
+  }
+  g_error ("no peer %s", peer_id);
+}
+
+static gboolean
+metric_at_least (Fixture *fx, gpointer data)
+{
+  const struct { const char *name; guint64 n; } *m = data;
+  return metric (fx, m->name) >= m->n;
+}
+
+static void
+wait_metric (Fixture *fx, const char *name, guint64 n, const char *what)
+{
+  struct { const char *name; guint64 n; } m = { name, n };
+  wait_until (fx, metric_at_least, &m, 5000, what);
+}
+
+/* A consent check (STUN binding request) as the publisher's browser would
+ * send it on the selected pair, made by libnice's STUN code. */
+static gsize
+consent_request (CsTransport *t, guint8 *buf, gsize size)
+{
+  StunAgent agent;
+  stun_agent_init (&agent, STUN_ALL_KNOWN_ATTRIBUTES, STUN_COMPATIBILITY_RFC5389,
+                   STUN_AGENT_USAGE_SHORT_TERM_CREDENTIALS | STUN_AGENT_USAGE_USE_FINGERPRINT);
+  g_autofree char *username = g_strdup_printf ("%s:%s", t->ufrag, t->remote_ufrag);
+  StunMessage msg;
+  gsize n = stun_usage_ice_conncheck_create (&agent, &msg, buf, size, (const guint8 *) username, strlen (username),
+                                             (const guint8 *) t->pwd, strlen (t->pwd), TRUE, TRUE, 0x6e7f00ff,
+                                             g_random_int (), NULL, STUN_USAGE_ICE_COMPATIBILITY_RFC5245);
+  g_assert_cmpuint (n, >, 20);
+  return n;
+}
+
+/* The publisher client's socket of the selected pair: the UDP socket of
+ * this process bound to the address the SFU sends to. */
+static int
+client_socket (CsTransport *t)
+{
+  for (int fd = 3; fd < 4096; fd++) {
+    struct sockaddr_storage a;
+    socklen_t len = sizeof a;
+    int type;
+    socklen_t tlen = sizeof type;
+    if (getsockopt (fd, SOL_SOCKET, SO_TYPE, &type, &tlen) < 0 || type != SOCK_DGRAM ||
+        getsockname (fd, (struct sockaddr *) &a, &len) < 0 || a.ss_family != AF_INET)
+      continue;
+    const struct sockaddr_in *x = (const void *) &a, *y = (const void *) &t->dest;
+    if (x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr)
+      return fd;
+  }
+  g_error ("the client's socket was not found");
+}
+
+static void
+test_direct_receive (Fixture *fx, gconstpointer data)
+{
+  /* Connected: the SFU reads both transports' sockets with recvmmsg. */
+  guint sent = 0;
+  for (; sent < 20; sent++)
+    send_video (fx, sent);
+  wait_until (fx, sub_has, GUINT_TO_POINTER (20), 10000, "video at the subscriber");
+  wait_metric (fx, "consilium_media_direct_received_packets_total", 1, "packets read past libnice");
+  CsTransport *t = sfu_transport (fx, "pub");
+  g_assert_true (t->reading);
+  struct sockaddr_storage sfu;
+  socklen_t sfu_len = sizeof sfu;
+  g_assert_cmpint (getsockname (t->read_fd, (struct sockaddr *) &sfu, &sfu_len), ==, 0);
+
+  /* Consent freshness: a binding request from the publisher's own socket
+   * is answered without taking the socket back from the inbox. */
+  guint8 req[STUN_MAX_MESSAGE_SIZE_IPV6];
+  gsize n = consent_request (t, req, sizeof req);
+  g_assert_cmpint (sendto (client_socket (t), req, n, 0, (struct sockaddr *) &sfu, sfu_len), ==, (gssize) n);
+  wait_metric (fx, "consilium_media_stun_answered_total", 1, "the consent check answered");
+  g_assert_cmpuint (metric (fx, "consilium_media_socket_give_backs_total"), ==, 0);
+
+  /* STUN from an address that is not the selected pair's is for libnice:
+   * the socket goes back to it, and the call goes on through libnice. */
+  int other = socket (AF_INET, SOCK_DGRAM, 0);
+  g_assert_cmpint (sendto (other, req, n, 0, (struct sockaddr *) &sfu, sfu_len), ==, (gssize) n);
+  wait_metric (fx, "consilium_media_socket_give_backs_total", 1, "the socket given back to libnice");
+  close (other);
+  guint64 direct = metric (fx, "consilium_media_direct_received_packets_total");
+  guint before = fx->sub_rtp->len;
+  for (guint i = 0; i < 20; i++)
+    send_video (fx, sent++);
+  wait_until (fx, sub_has, GUINT_TO_POINTER (before + 20), 5000, "video through libnice");
+
+  /* After the back-off the inbox reads the publisher's socket again. */
+  gint64 deadline = g_get_monotonic_time () + (CS_INBOX_BACKOFF_US + 3 * G_USEC_PER_SEC);
+  while (metric (fx, "consilium_media_direct_received_packets_total") < direct + 20 &&
+         g_get_monotonic_time () < deadline) {
+    send_video (fx, sent++);
+    spin (20);
+  }
+  g_assert_cmpuint (metric (fx, "consilium_media_direct_received_packets_total"), >=, direct + 20);
+  /* Nothing was lost on the way through either path. */
+  wait_until (fx, sub_has, GUINT_TO_POINTER (sent), 5000, "every video packet at the subscriber");
+  g_assert_cmpuint (count_ssrc (fx->sub_rtp, stream (fx->sub, "rv0").ssrc), ==, sent);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -535,5 +669,6 @@ main (int argc, char **argv)
               fixture_teardown);
   g_test_add ("/sfu/feedback", Fixture, NULL, fixture_setup, test_feedback, fixture_teardown);
   g_test_add ("/sfu/bad-input", Fixture, NULL, fixture_setup, test_bad_input, fixture_teardown);
+  g_test_add ("/sfu/direct-receive", Fixture, NULL, fixture_setup, test_direct_receive, fixture_teardown);
   return g_test_run ();
 }
