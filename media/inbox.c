@@ -66,6 +66,7 @@ struct _CsInbox {
   struct mmsghdr msgs[CS_INBOX_BATCH];
   struct iovec iov[CS_INBOX_BATCH];
   gboolean stamps;                 /* kernel arrival times wanted (load generator) */
+  gint64 realtime_offset;          /* CLOCK_MONOTONIC - CLOCK_REALTIME, µs */
   union {
     struct cmsghdr align;
     guint8 buf[CMSG_SPACE (sizeof (struct timespec))];
@@ -240,12 +241,11 @@ drain (CsInbox *ib, CsTransport *t, guint slot)
      * leaving the inbox means it may be gone (what is left of the batch
      * is dropped, like UDP would). */
     gboolean gave_back = FALSE;
-    gint64 realtime_offset = ib->stamps ? g_get_monotonic_time () - g_get_real_time () : 0;
     for (int i = 0; i < n; i++) {
       if (!gave_back && g_ptr_array_index (ib->members, slot) != t)
         return FALSE;
       if (ib->stamps)
-        t->arrival_us = arrival_us (&ib->msgs[i].msg_hdr, realtime_offset);
+        t->arrival_us = arrival_us (&ib->msgs[i].msg_hdr, ib->realtime_offset);
       if (ib->msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
         CS_STAT_ADD (ib->stats, malformed_rtp, 1);
       else if (receive (ib, t, ib->bufs[i], ib->msgs[i].msg_len, &ib->from[i]))
@@ -351,10 +351,28 @@ cs_inbox_parking (CsInbox *ib)
   return ib->parking;
 }
 
+/* The kernel stamps arrivals on CLOCK_REALTIME, the load generator its
+ * sends on CLOCK_MONOTONIC. Their difference only moves when the clock is
+ * stepped; read between two monotonic readings, keeping the closest pair,
+ * so being preempted in between cannot skew it. */
+static void
+measure_realtime_offset (CsInbox *ib)
+{
+  gint64 best_gap = G_MAXINT64;
+  for (guint i = 0; i < 5; i++) {
+    gint64 m1 = g_get_monotonic_time (), r = g_get_real_time (), m2 = g_get_monotonic_time ();
+    if (m2 - m1 < best_gap) {
+      best_gap = m2 - m1;
+      ib->realtime_offset = m1 + (m2 - m1) / 2 - r;
+    }
+  }
+}
+
 void
 cs_inbox_stamp_arrivals (CsInbox *ib)
 {
   ib->stamps = TRUE;
+  measure_realtime_offset (ib);
 }
 
 void
@@ -409,6 +427,8 @@ cs_inbox_wait (CsInbox *ib, CsTransport *t)
 void
 cs_inbox_service (CsInbox *ib)
 {
+  if (ib->stamps)
+    measure_realtime_offset (ib);
   /* libnice reads what reached its other sockets, if any member has some
    * (without a bind address, one per interface). Ours are emptied first,
    * or libnice would take whatever arrived since the last poll. */
