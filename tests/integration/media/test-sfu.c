@@ -4,7 +4,8 @@
  * payloads, RTX answers to NACKs, key-frame requests, sender reports,
  * transport-wide CC feedback and receiver reports, that bad packets are
  * dropped and counted, and that once connected the SFU reads its sockets
- * itself (recvmmsg) while ICE consent keeps working. */
+ * itself (recvmmsg) while ICE consent keeps working, taking checks and
+ * media from every remote candidate libnice knows, as libnice does. */
 #include "media/internal.h"
 #include "media/rtcp.h"
 #include "media/rtp.h"
@@ -611,6 +612,110 @@ client_socket (CsTransport *t)
   g_error ("the client's socket was not found");
 }
 
+/* A UDP socket on 127.0.0.1 and its address. */
+static int
+bound_socket (struct sockaddr_in *addr)
+{
+  int fd = socket (AF_INET, SOCK_DGRAM, 0);
+  struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+  socklen_t len = sizeof a;
+  g_assert_cmpint (bind (fd, (struct sockaddr *) &a, sizeof a), ==, 0);
+  g_assert_cmpint (getsockname (fd, (struct sockaddr *) addr, &len), ==, 0);
+  return fd;
+}
+
+static gboolean
+pub_left_inbox (Fixture *fx, gpointer t)
+{
+  return !((CsTransport *) t)->reading;
+}
+
+static gboolean
+pub_in_inbox (Fixture *fx, gpointer t)
+{
+  return ((CsTransport *) t)->reading;
+}
+
+/* Browsers keep checking, and may send media on, valid pairs other than
+ * the one the SFU selected: from a remote candidate the SFU knows, a check
+ * is answered and SRTP goes to SRTP (here a replay, so it is refused
+ * there), with the socket kept; from an unknown address the same bytes
+ * are dropped before SRTP. A nomination of the other pair goes to libnice
+ * once. */
+static void
+test_other_pair (Fixture *fx, gconstpointer data)
+{
+  send_all_video (fx, 10);
+  wait_until (fx, sub_has, GUINT_TO_POINTER (10), 10000, "video at the subscriber");
+  wait_metric (fx, "consilium_media_direct_received_packets_total", 1, "packets read past libnice");
+  CsTransport *t = sfu_transport (fx, "pub");
+  g_assert_true (t->reading);
+  struct sockaddr_storage sfu;
+  socklen_t sfu_len = sizeof sfu;
+  g_assert_cmpint (getsockname (t->read_fd, (struct sockaddr *) &sfu, &sfu_len), ==, 0);
+
+  struct sockaddr_in known_addr, unknown_addr;
+  int known = bound_socket (&known_addr), unknown = bound_socket (&unknown_addr);
+  g_autofree char *cand = g_strdup_printf ("candidate:9 1 udp 2122194687 127.0.0.1 %u typ host",
+                                           ntohs (known_addr.sin_port));
+  cs_media_peer_candidate (fx->media, "pub", cand);
+  /* libnice checks the new pair (which never answers): the component is
+   * "connected" meanwhile and libnice reads the socket; then "ready"
+   * again, and the inbox takes the socket back knowing the candidate. */
+  wait_until (fx, pub_left_inbox, t, 5000, "the publisher's checks on the new pair");
+  wait_until (fx, pub_in_inbox, t, 30000, "the publisher's socket back in the inbox");
+
+  /* A packet the publisher just sent, sent again from each socket. */
+  guint8 buf[BUF] = { 0x80, CS_CLIENT_PT_VP8, fx->next_seq >> 8, fx->next_seq & 0xff, 0, 0, 0, 1 };
+  fx->next_seq++;
+  guint32 ssrc = stream (fx->pub, "v0").ssrc;
+  buf[8] = ssrc >> 24, buf[9] = ssrc >> 16, buf[10] = ssrc >> 8, buf[11] = ssrc;
+  memset (buf + 12, 0x10, 100);
+  int n = cs_client_send_rtp (fx->pub, buf, 112, sizeof buf);
+  g_assert_cmpint (n, >, 112);
+  spin (100);
+  guint64 srtp0 = metric (fx, "consilium_media_srtp_errors_total");
+  guint64 mal0 = metric (fx, "consilium_media_malformed_rtp_total");
+  g_assert_cmpint (sendto (unknown, buf, n, 0, (struct sockaddr *) &sfu, sfu_len), ==, n);
+  wait_metric (fx, "consilium_media_malformed_rtp_total", mal0 + 1, "the unknown address's packet dropped");
+  g_assert_cmpint (sendto (known, buf, n, 0, (struct sockaddr *) &sfu, sfu_len), ==, n);
+  wait_metric (fx, "consilium_media_srtp_errors_total", srtp0 + 1, "the known address's packet at SRTP");
+  g_assert_cmpuint (metric (fx, "consilium_media_malformed_rtp_total"), ==, mal0 + 1);
+
+  /* A check from the known address is answered there. */
+  guint64 answered = metric (fx, "consilium_media_stun_answered_total");
+  guint8 req[STUN_MAX_MESSAGE_SIZE_IPV6];
+  StunAgent agent;
+  stun_agent_init (&agent, STUN_ALL_KNOWN_ATTRIBUTES, STUN_COMPATIBILITY_RFC5389,
+                   STUN_AGENT_USAGE_SHORT_TERM_CREDENTIALS | STUN_AGENT_USAGE_USE_FINGERPRINT);
+  g_autofree char *username = g_strdup_printf ("%s:%s", t->ufrag, t->remote_ufrag);
+  StunMessage msg;
+  gsize len = stun_usage_ice_conncheck_create (&agent, &msg, req, sizeof req, (const guint8 *) username,
+                                               strlen (username), (const guint8 *) t->pwd, strlen (t->pwd),
+                                               FALSE, TRUE, 0x6e7f00ff, g_random_int (), NULL,
+                                               STUN_USAGE_ICE_COMPATIBILITY_RFC5245);
+  g_assert_cmpint (sendto (known, req, len, 0, (struct sockaddr *) &sfu, sfu_len), ==, (gssize) len);
+  wait_metric (fx, "consilium_media_stun_answered_total", answered + 1, "the check on the other pair answered");
+  /* The answer, among libnice's own checks of the new pair. */
+  guint8 reply[STUN_MAX_MESSAGE_SIZE_IPV6];
+  gboolean found = FALSE;
+  for (gssize r; !found && (r = recv (known, reply, sizeof reply, MSG_DONTWAIT)) > 0;)
+    found = r >= 20 && reply[0] == 0x01 && reply[1] == 0x01 && memcmp (reply + 8, req + 8, 12) == 0;
+  g_assert_true (found);
+  g_assert_cmpuint (metric (fx, "consilium_media_socket_give_backs_total"), ==, 0);
+
+  /* Its nomination goes to libnice once; the call goes on meanwhile. */
+  len = consent_request (t, req, sizeof req);   /* with USE-CANDIDATE */
+  g_assert_cmpint (sendto (known, req, len, 0, (struct sockaddr *) &sfu, sfu_len), ==, (gssize) len);
+  wait_metric (fx, "consilium_media_socket_give_backs_total", 1, "the nomination given to libnice");
+  guint before = fx->sub_rtp->len;
+  for (guint i = 10; i < 30; i++)
+    send_video (fx, i);
+  wait_until (fx, sub_has, GUINT_TO_POINTER (before + 20), 5000, "video after the nomination");
+  close (known);
+  close (unknown);
+}
+
 static void
 test_direct_receive (Fixture *fx, gconstpointer data)
 {
@@ -670,5 +775,6 @@ main (int argc, char **argv)
   g_test_add ("/sfu/feedback", Fixture, NULL, fixture_setup, test_feedback, fixture_teardown);
   g_test_add ("/sfu/bad-input", Fixture, NULL, fixture_setup, test_bad_input, fixture_teardown);
   g_test_add ("/sfu/direct-receive", Fixture, NULL, fixture_setup, test_direct_receive, fixture_teardown);
+  g_test_add ("/sfu/other-pair", Fixture, NULL, fixture_setup, test_other_pair, fixture_teardown);
   return g_test_run ();
 }
