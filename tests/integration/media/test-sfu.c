@@ -575,10 +575,11 @@ wait_metric (Fixture *fx, const char *name, guint64 n, const char *what)
   wait_until (fx, metric_at_least, &m, 5000, what);
 }
 
-/* A consent check (STUN binding request) as the publisher's browser would
- * send it on the selected pair, made by libnice's STUN code. */
+/* A check (STUN binding request) as the publisher's browser sends it,
+ * made by libnice's STUN code; Chromium nominates (USE-CANDIDATE) on the
+ * pair it selected. */
 static gsize
-consent_request (CsTransport *t, guint8 *buf, gsize size)
+consent_request (CsTransport *t, gboolean use_candidate, guint8 *buf, gsize size)
 {
   StunAgent agent;
   stun_agent_init (&agent, STUN_ALL_KNOWN_ATTRIBUTES, STUN_COMPATIBILITY_RFC5389,
@@ -586,7 +587,7 @@ consent_request (CsTransport *t, guint8 *buf, gsize size)
   g_autofree char *username = g_strdup_printf ("%s:%s", t->ufrag, t->remote_ufrag);
   StunMessage msg;
   gsize n = stun_usage_ice_conncheck_create (&agent, &msg, buf, size, (const guint8 *) username, strlen (username),
-                                             (const guint8 *) t->pwd, strlen (t->pwd), TRUE, TRUE, 0x6e7f00ff,
+                                             (const guint8 *) t->pwd, strlen (t->pwd), use_candidate, TRUE, 0x6e7f00ff,
                                              g_random_int (), NULL, STUN_USAGE_ICE_COMPATIBILITY_RFC5245);
   g_assert_cmpuint (n, >, 20);
   return n;
@@ -610,6 +611,21 @@ client_socket (CsTransport *t)
       return fd;
   }
   g_error ("the client's socket was not found");
+}
+
+/* Connected, @n video packets through: the SFU reads the publisher's
+ * socket with recvmmsg. Its transport, and @sfu the socket's address. */
+static CsTransport *
+publisher_read_past_libnice (Fixture *fx, guint n, struct sockaddr_storage *sfu, socklen_t *sfu_len)
+{
+  send_all_video (fx, n);
+  wait_until (fx, sub_has, GUINT_TO_POINTER (n), 10000, "video at the subscriber");
+  wait_metric (fx, "consilium_media_direct_received_packets_total", 1, "packets read past libnice");
+  CsTransport *t = sfu_transport (fx, "pub");
+  g_assert_true (t->reading);
+  *sfu_len = sizeof *sfu;
+  g_assert_cmpint (getsockname (t->read_fd, (struct sockaddr *) sfu, sfu_len), ==, 0);
+  return t;
 }
 
 /* A UDP socket on 127.0.0.1 and its address. */
@@ -645,14 +661,10 @@ pub_in_inbox (Fixture *fx, gpointer t)
 static void
 test_other_pair (Fixture *fx, gconstpointer data)
 {
-  send_all_video (fx, 10);
-  wait_until (fx, sub_has, GUINT_TO_POINTER (10), 10000, "video at the subscriber");
-  wait_metric (fx, "consilium_media_direct_received_packets_total", 1, "packets read past libnice");
-  CsTransport *t = sfu_transport (fx, "pub");
-  g_assert_true (t->reading);
+  guint sent = 10;
   struct sockaddr_storage sfu;
-  socklen_t sfu_len = sizeof sfu;
-  g_assert_cmpint (getsockname (t->read_fd, (struct sockaddr *) &sfu, &sfu_len), ==, 0);
+  socklen_t sfu_len;
+  CsTransport *t = publisher_read_past_libnice (fx, sent, &sfu, &sfu_len);
 
   struct sockaddr_in known_addr, unknown_addr;
   int known = bound_socket (&known_addr), unknown = bound_socket (&unknown_addr);
@@ -685,15 +697,7 @@ test_other_pair (Fixture *fx, gconstpointer data)
   /* A check from the known address is answered there. */
   guint64 answered = metric (fx, "consilium_media_stun_answered_total");
   guint8 req[STUN_MAX_MESSAGE_SIZE_IPV6];
-  StunAgent agent;
-  stun_agent_init (&agent, STUN_ALL_KNOWN_ATTRIBUTES, STUN_COMPATIBILITY_RFC5389,
-                   STUN_AGENT_USAGE_SHORT_TERM_CREDENTIALS | STUN_AGENT_USAGE_USE_FINGERPRINT);
-  g_autofree char *username = g_strdup_printf ("%s:%s", t->ufrag, t->remote_ufrag);
-  StunMessage msg;
-  gsize len = stun_usage_ice_conncheck_create (&agent, &msg, req, sizeof req, (const guint8 *) username,
-                                               strlen (username), (const guint8 *) t->pwd, strlen (t->pwd),
-                                               FALSE, TRUE, 0x6e7f00ff, g_random_int (), NULL,
-                                               STUN_USAGE_ICE_COMPATIBILITY_RFC5245);
+  gsize len = consent_request (t, FALSE, req, sizeof req);
   g_assert_cmpint (sendto (known, req, len, 0, (struct sockaddr *) &sfu, sfu_len), ==, (gssize) len);
   wait_metric (fx, "consilium_media_stun_answered_total", answered + 1, "the check on the other pair answered");
   /* The answer, among libnice's own checks of the new pair. */
@@ -705,12 +709,12 @@ test_other_pair (Fixture *fx, gconstpointer data)
   g_assert_cmpuint (metric (fx, "consilium_media_socket_give_backs_total"), ==, 0);
 
   /* Its nomination goes to libnice once; the call goes on meanwhile. */
-  len = consent_request (t, req, sizeof req);   /* with USE-CANDIDATE */
+  len = consent_request (t, TRUE, req, sizeof req);
   g_assert_cmpint (sendto (known, req, len, 0, (struct sockaddr *) &sfu, sfu_len), ==, (gssize) len);
   wait_metric (fx, "consilium_media_socket_give_backs_total", 1, "the nomination given to libnice");
   guint before = fx->sub_rtp->len;
-  for (guint i = 10; i < 30; i++)
-    send_video (fx, i);
+  for (guint i = 0; i < 20; i++)
+    send_video (fx, sent++);
   wait_until (fx, sub_has, GUINT_TO_POINTER (before + 20), 5000, "video after the nomination");
   close (known);
   close (unknown);
@@ -719,22 +723,15 @@ test_other_pair (Fixture *fx, gconstpointer data)
 static void
 test_direct_receive (Fixture *fx, gconstpointer data)
 {
-  /* Connected: the SFU reads both transports' sockets with recvmmsg. */
-  guint sent = 0;
-  for (; sent < 20; sent++)
-    send_video (fx, sent);
-  wait_until (fx, sub_has, GUINT_TO_POINTER (20), 10000, "video at the subscriber");
-  wait_metric (fx, "consilium_media_direct_received_packets_total", 1, "packets read past libnice");
-  CsTransport *t = sfu_transport (fx, "pub");
-  g_assert_true (t->reading);
+  guint sent = 20;
   struct sockaddr_storage sfu;
-  socklen_t sfu_len = sizeof sfu;
-  g_assert_cmpint (getsockname (t->read_fd, (struct sockaddr *) &sfu, &sfu_len), ==, 0);
+  socklen_t sfu_len;
+  CsTransport *t = publisher_read_past_libnice (fx, sent, &sfu, &sfu_len);
 
   /* Consent freshness: a binding request from the publisher's own socket
    * is answered without taking the socket back from the inbox. */
   guint8 req[STUN_MAX_MESSAGE_SIZE_IPV6];
-  gsize n = consent_request (t, req, sizeof req);
+  gsize n = consent_request (t, TRUE, req, sizeof req);
   g_assert_cmpint (sendto (client_socket (t), req, n, 0, (struct sockaddr *) &sfu, sfu_len), ==, (gssize) n);
   wait_metric (fx, "consilium_media_stun_answered_total", 1, "the consent check answered");
   g_assert_cmpuint (metric (fx, "consilium_media_socket_give_backs_total"), ==, 0);
