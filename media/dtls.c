@@ -140,10 +140,6 @@ dtls_handshake_done (CsTransport *t)
     dtls_fail (t, "no SRTP profile negotiated");
     return;
   }
-  /* Record buffers (~35 KB) are only needed for the odd alert from now on:
-   * freed here, allocated again around each later SSL call (OpenSSL 3.0's
-   * DTLS write path does not do it by itself). */
-  SSL_free_buffers (t->ssl);
   cs_transport_set_state (t, CS_PEER_STATE_CONNECTED);
 }
 
@@ -199,7 +195,7 @@ void
 cs_dtls_receive (CsTransport *t, const guint8 *buf, gsize len)
 {
   if (!t->ssl)
-    return;  /* no offer yet: nothing to answer with */
+    return;  /* no offer yet, or the session is released (cs_dtls_release) */
   BIO_write (t->rbio, buf, len);
   if (!t->dtls_done) {
     dtls_step (t);
@@ -209,14 +205,9 @@ cs_dtls_receive (CsTransport *t, const guint8 *buf, gsize len)
    * without data channels) and retransmitted flights arrive, until the
    * session is released: read to notice close_notify. */
   guint8 sink[2048];
-  if (!SSL_alloc_buffers (t->ssl))
-    return;
   int r = SSL_read (t->ssl, sink, sizeof sink);
-  if (r <= 0 && (SSL_get_shutdown (t->ssl) & SSL_RECEIVED_SHUTDOWN)) {
+  if (r <= 0 && (SSL_get_shutdown (t->ssl) & SSL_RECEIVED_SHUTDOWN))
     cs_transport_set_state (t, CS_PEER_STATE_CLOSED);
-    return;
-  }
-  SSL_free_buffers (t->ssl);
 }
 
 /* A peer only sends SRTP once it has the keys, after the last flight of
@@ -231,11 +222,9 @@ cs_dtls_release (CsTransport *t)
 {
   if (!t->ssl || !t->dtls_done)
     return;
-  if (SSL_alloc_buffers (t->ssl)) {
-    t->capturing = TRUE;
-    SSL_shutdown (t->ssl);
-    t->capturing = FALSE;
-  }
+  t->capturing = TRUE;
+  SSL_shutdown (t->ssl);
+  t->capturing = FALSE;
   BIO_set_data (SSL_get_wbio (t->ssl), NULL);
   SSL_free (t->ssl);
   t->ssl = NULL;
@@ -251,7 +240,7 @@ cs_dtls_clear (CsTransport *t)
   if (t->ssl) {
     /* close_notify lets the browser end the transport at once instead of
      * waiting for ICE to time out; then the BIO must forget the transport. */
-    if (t->dtls_done && SSL_alloc_buffers (t->ssl))
+    if (t->dtls_done)
       SSL_shutdown (t->ssl);
     BIO_set_data (SSL_get_wbio (t->ssl), NULL);
     SSL_free (t->ssl);

@@ -137,8 +137,8 @@ cs_stun_answer (StunAgent *agent, const char *ufrag, const char *pwd, gboolean c
   return CS_STUN_ANSWERED;
 }
 
-/* TRUE when the STUN message was dealt with as libnice would have; else
- * the socket went back to libnice. */
+/* Deals with the STUN message as libnice would have, or gives the socket
+ * back to libnice for it: TRUE then. */
 static gboolean
 answer_stun (CsInbox *ib, CsTransport *t, const guint8 *p, gsize len, const struct sockaddr_storage *from,
              gboolean selected)
@@ -151,17 +151,17 @@ answer_stun (CsInbox *ib, CsTransport *t, const guint8 *p, gsize len, const stru
   switch (cs_stun_answer (&ib->stun, t->ufrag, t->pwd, t->controlling, nominated, p, len, from, from_len,
                           ib->reply, &n, &why)) {
   case CS_STUN_IGNORED:
-    return TRUE;
+    return FALSE;
   case CS_STUN_NOMINATION:
     /* Once libnice has handled it, the same nomination again changes
      * nothing (a nominated pair stays nominated): answered here then. */
     memset (&t->nomination_seen, 0, sizeof t->nomination_seen);
     memcpy (&t->nomination_seen, from, from_len);
     cs_transport_give_back (t, why);
-    return FALSE;
+    return TRUE;
   case CS_STUN_NOT_OURS:
     cs_transport_give_back (t, why);
-    return FALSE;
+    return TRUE;
   case CS_STUN_ANSWERED:
     break;
   }
@@ -172,7 +172,7 @@ answer_stun (CsInbox *ib, CsTransport *t, const guint8 *p, gsize len, const stru
     cs_outbox_push (ib->outbox, t->read_fd, &t->dest, t->dest_len, ib->reply, n);
   else if (sendto (t->read_fd, ib->reply, n, MSG_DONTWAIT, (const struct sockaddr *) from, from_len) < 0)
     CS_STAT_ADD (ib->stats, send_errors, 1);
-  return TRUE;
+  return FALSE;
 }
 
 /* TRUE when @t gave its socket back to libnice on this datagram. Data is
@@ -193,9 +193,8 @@ receive (CsInbox *ib, CsTransport *t, guint8 *p, gsize len, const struct sockadd
     cs_transport_give_back (t, "STUN from an unknown address");
     return TRUE;
   }
-  if (stun) {
-    return !answer_stun (ib, t, p, len, from, selected);
-  }
+  if (stun)
+    return answer_stun (ib, t, p, len, from, selected);
   CS_STAT_ADD (ib->stats, inbox_packets, 1);
   cs_transport_receive (t, p, len);
   return FALSE;

@@ -233,7 +233,6 @@ lg_replay_tick (LgClient *c, gint64 now_us)
         /* Stalled (machine overloaded): skip the backlog instead of
          * bursting it, as a live encoder would. */
         o->t0_us += now_us - due;
-        o->paced_us = now_us;
         due = now_us;
         o->resyncs++;
       }
