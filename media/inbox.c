@@ -62,6 +62,8 @@ struct _CsInbox {
   guint n_other_sockets;           /* members whose component has more sockets */
   GPtrArray *waiting;              /* CsTransport* that gave their socket back */
   gboolean dispatching;
+  CsRecvRing *ring;                /* NULL: epoll and recvmmsg */
+  guint32 generation;
   struct epoll_event events[MAX_EVENTS];
   struct mmsghdr msgs[CS_INBOX_BATCH];
   struct iovec iov[CS_INBOX_BATCH];
@@ -201,7 +203,14 @@ receive (CsInbox *ib, CsTransport *t, guint8 *p, gsize len, const struct sockadd
 }
 
 /* When the kernel queued the datagram (SO_TIMESTAMPNS, CLOCK_REALTIME),
- * on the monotonic clock; 0 if it did not say. */
+ * on the monotonic clock. */
+static gint64
+stamp_us (const struct timespec *ts, gint64 realtime_offset)
+{
+  return (gint64) ts->tv_sec * G_USEC_PER_SEC + ts->tv_nsec / 1000 + realtime_offset;
+}
+
+/* The same from recvmmsg's control messages; 0 if the kernel did not say. */
 static gint64
 arrival_us (struct msghdr *h, gint64 realtime_offset)
 {
@@ -209,7 +218,7 @@ arrival_us (struct msghdr *h, gint64 realtime_offset)
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
       struct timespec ts;
       memcpy (&ts, CMSG_DATA (c), sizeof ts);
-      return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000 + realtime_offset;
+      return stamp_us (&ts, realtime_offset);
     }
   return 0;
 }
@@ -272,12 +281,58 @@ read_slot (CsInbox *ib, guint slot, guint32 events)
     cs_transport_give_back (t, "socket error");  /* libnice decides what a dead socket means */
 }
 
+/* The member a ring completion is for; NULL if it has left since. */
+static CsTransport *
+ring_member (CsInbox *ib, guint64 tag, guint *slot)
+{
+  *slot = (guint32) tag;
+  CsTransport *t = tag && *slot < ib->members->len ? g_ptr_array_index (ib->members, *slot) : NULL;
+  return t && t->read_tag == tag ? t : NULL;
+}
+
+/* Handles what the ring has received: the counterpart of epoll + drain. */
+static void
+read_ring (CsInbox *ib)
+{
+  CsRecvd d;
+  guint slot;
+  while (cs_recv_ring_next (ib->ring, &d)) {
+    CsTransport *t = ring_member (ib, d.tag, &slot);
+    if (!t)
+      continue;                    /* left the inbox (cancelled), or a cancellation's own */
+    if (d.data) {
+      if (ib->stamps)
+        t->arrival_us = d.stamped ? stamp_us (&d.stamp, ib->realtime_offset) : 0;
+      gboolean gave_back = FALSE;
+      if (d.truncated)
+        CS_STAT_ADD (ib->stats, malformed_rtp, 1);
+      else
+        gave_back = receive (ib, t, d.data, d.len, &d.from);
+      if (ib->stamps && ring_member (ib, d.tag, &slot))
+        t->arrival_us = 0;
+      if (gave_back)
+        continue;                  /* left the inbox: cancelled there */
+    }
+    if (d.more)
+      continue;
+    /* The receive ended: out of buffers (they are back by now, the socket
+     * kept the datagrams) or the socket failed. */
+    if (d.res >= 0 || d.res == -ENOBUFS)
+      cs_recv_ring_arm (ib->ring, t->read_fd, t->read_tag);
+    else
+      cs_transport_give_back (t, "socket error");  /* libnice decides what a dead socket means */
+  }
+  cs_recv_ring_submit (ib->ring);
+}
+
 /* Reads the members epoll reports readable, or all of them (@all). */
 static void
 read_members (CsInbox *ib, gboolean all)
 {
   ib->dispatching = TRUE;
-  if (all) {
+  if (ib->ring) {
+    read_ring (ib);
+  } else if (all) {
     for (guint i = 0; i < ib->members->len; i++)
       read_slot (ib, i, EPOLLIN);
   } else {
@@ -305,7 +360,9 @@ inbox_finalize (GSource *source)
   g_ptr_array_unref (ib->members);
   g_ptr_array_unref (ib->waiting);
   g_main_context_unref (ib->parking);
-  close (ib->epfd);
+  cs_recv_ring_free (ib->ring);
+  if (ib->epfd >= 0)
+    close (ib->epfd);
 }
 
 static GSourceFuncs inbox_funcs = { NULL, NULL, inbox_dispatch, inbox_finalize, NULL, NULL };
@@ -319,10 +376,12 @@ cs_inbox_new (GMainContext *context, CsOutbox *outbox, CsStats *stats)
   ib->parking = g_main_context_new ();
   ib->members = g_ptr_array_new ();
   ib->waiting = g_ptr_array_new ();
-  ib->epfd = epoll_create1 (EPOLL_CLOEXEC);
-  if (ib->epfd < 0)
+  ib->ring = cs_recv_ring_new ();
+  ib->epfd = ib->ring ? -1 : epoll_create1 (EPOLL_CLOEXEC);
+  if (!ib->ring && ib->epfd < 0)
     g_error ("epoll_create1: %s", g_strerror (errno));  /* out of fds at start-up */
-  g_source_add_unix_fd ((GSource *) ib, ib->epfd, G_IO_IN);
+  g_debug ("inbox: %s", ib->ring ? "io_uring multishot receives" : "epoll and recvmmsg");
+  g_source_add_unix_fd ((GSource *) ib, ib->ring ? cs_recv_ring_fd (ib->ring) : ib->epfd, G_IO_IN);
   /* As libnice's agents are set up by transport.c (RFC 5245 mode). */
   stun_agent_init (&ib->stun, STUN_ALL_KNOWN_ATTRIBUTES, STUN_COMPATIBILITY_RFC5389,
                    STUN_AGENT_USAGE_SHORT_TERM_CREDENTIALS | STUN_AGENT_USAGE_USE_FINGERPRINT);
@@ -371,6 +430,8 @@ void
 cs_inbox_stamp_arrivals (CsInbox *ib)
 {
   ib->stamps = TRUE;
+  if (ib->ring)
+    cs_recv_ring_want_stamps (ib->ring);
   measure_realtime_offset (ib);
 }
 
@@ -385,7 +446,13 @@ cs_inbox_add (CsInbox *ib, CsTransport *t)
         break;
       }
   struct epoll_event ev = { .events = EPOLLIN, .data.u32 = slot };
-  if (epoll_ctl (ib->epfd, EPOLL_CTL_ADD, t->read_fd, &ev) < 0) {
+  if (ib->ring) {
+    if (++ib->generation == 0)
+      ib->generation = 1;
+    t->read_tag = (guint64) ib->generation << 32 | slot;
+    cs_recv_ring_arm (ib->ring, t->read_fd, t->read_tag);
+    cs_recv_ring_submit (ib->ring);
+  } else if (epoll_ctl (ib->epfd, EPOLL_CTL_ADD, t->read_fd, &ev) < 0) {
     g_warning ("%s: epoll_ctl: %s; libnice keeps reading", t->name, g_strerror (errno));
     t->reading = FALSE;
     return;
@@ -409,7 +476,15 @@ cs_inbox_remove (CsInbox *ib, CsTransport *t)
   guint slot;
   if (!g_ptr_array_find (ib->members, t, &slot))
     return;
-  epoll_ctl (ib->epfd, EPOLL_CTL_DEL, t->read_fd, NULL);
+  if (ib->ring) {
+    /* Now, not at the end of a dispatch: the receive holds the socket open
+     * and libnice may close it as soon as we return. */
+    cs_recv_ring_cancel (ib->ring, t->read_tag);
+    cs_recv_ring_submit (ib->ring);
+    t->read_tag = 0;
+  } else {
+    epoll_ctl (ib->epfd, EPOLL_CTL_DEL, t->read_fd, NULL);
+  }
   ib->members->pdata[slot] = NULL;
   ib->n_members--;
   ib->n_other_sockets -= t->other_sockets;

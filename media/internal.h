@@ -9,6 +9,7 @@
 
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <time.h>
 
 #include <agent.h>
 #include <stun/stunagent.h>
@@ -140,6 +141,7 @@ struct _CsTransport {
   CsInbox *inbox;
   gboolean reading;
   int read_fd;
+  guint64 read_tag;                /* its receive on the inbox's ring */
   gint64 read_resume_us;           /* after giving the socket back to libnice */
   GMainContext *io_context;        /* where libnice's socket sources are */
   gboolean controlling;
@@ -207,7 +209,32 @@ gboolean cs_transport_knows_remote (const CsTransport *t, const struct sockaddr_
 /* Lets libnice read the socket again for a while (CS_INBOX_BACKOFF_US). */
 void cs_transport_give_back (CsTransport *t, const char *why);
 
-/* ---- inbox.c: per-worker batched recvmmsg past libnice ---- */
+/* ---- recvring.c: multishot receives on an io_uring ---- */
+typedef struct _CsRecvRing CsRecvRing;
+typedef struct {
+  guint64 tag;                     /* the socket's, from cs_recv_ring_arm(); 0: a cancellation */
+  int res;                         /* < 0: -errno */
+  gboolean more;                   /* FALSE: the receive ended and must be armed again */
+  guint8 *data;                    /* NULL: no datagram; valid until the next cs_recv_ring_next() */
+  gsize len;
+  gboolean truncated;
+  struct sockaddr_storage from;
+  gboolean stamped;
+  struct timespec stamp;           /* SO_TIMESTAMPNS, when cs_recv_ring_want_stamps() */
+} CsRecvd;
+/* NULL when io_uring cannot do it here (or CS_NO_URING is set). */
+CsRecvRing *cs_recv_ring_new (void);
+void cs_recv_ring_free (CsRecvRing *r);
+int cs_recv_ring_fd (CsRecvRing *r);   /* readable when completions wait */
+void cs_recv_ring_want_stamps (CsRecvRing *r);   /* before arming */
+/* Queued until cs_recv_ring_submit(); @tag must not be 0. */
+void cs_recv_ring_arm (CsRecvRing *r, int fd, guint64 tag);
+void cs_recv_ring_cancel (CsRecvRing *r, guint64 tag);
+void cs_recv_ring_submit (CsRecvRing *r);
+/* The next completion, if any, without a syscall. */
+gboolean cs_recv_ring_next (CsRecvRing *r, CsRecvd *d);
+
+/* ---- inbox.c: per-worker batched receiving past libnice ---- */
 #define CS_INBOX_BATCH 32
 #define CS_INBOX_BACKOFF_US (2 * G_USEC_PER_SEC)
 CsInbox *cs_inbox_new (GMainContext *context, CsOutbox *outbox, CsStats *stats);

@@ -170,7 +170,7 @@ cs_transport_update_reading (CsTransport *t)
     t->read_fd = t->fd;
     t->other_sockets = has_other_sockets (t);
     refresh_remotes (t);
-    g_debug ("%s: reading fd %d with recvmmsg%s", t->name, t->fd,
+    g_debug ("%s: reading fd %d past libnice%s", t->name, t->fd,
              t->other_sockets ? " (libnice keeps its other sockets)" : "");
     cs_inbox_add (t->inbox, t);
   } else if (want && !now) {

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 PKGS=(
   build-essential meson ninja-build pkg-config clang lld
   libglib2.0-dev libnice-dev libsrtp2-dev libwebsockets-dev libwebsockets-evlib-glib
-  libssl-dev libjansson-dev libargon2-dev libpq-dev libcurl4-openssl-dev
+  libssl-dev libjansson-dev libargon2-dev libpq-dev libcurl4-openssl-dev liburing-dev
   postgresql coturn orthanc orthanc-dicomweb janus
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-nice libgstreamer1.0-dev
