@@ -290,13 +290,17 @@ ring_member (CsInbox *ib, guint64 tag, guint *slot)
   return t && t->read_tag == tag ? t : NULL;
 }
 
-/* Handles what the ring has received: the counterpart of epoll + drain. */
+/* Handles what the ring has received: the counterpart of epoll + drain.
+ * At most what was there on entry: receives run whenever this thread
+ * enters the kernel (the outbox's sends too), and a saturated worker must
+ * still get to its timers and mailbox. */
 static void
 read_ring (CsInbox *ib)
 {
   CsRecvd d;
   guint slot;
-  while (cs_recv_ring_next (ib->ring, &d)) {
+  guint budget = cs_recv_ring_ready (ib->ring);
+  while (budget-- > 0 && cs_recv_ring_next (ib->ring, &d)) {
     CsTransport *t = ring_member (ib, d.tag, &slot);
     if (!t)
       continue;                    /* left the inbox (cancelled), or a cancellation's own */
@@ -315,8 +319,12 @@ read_ring (CsInbox *ib)
     }
     if (d.more)
       continue;
-    /* The receive ended: out of buffers (they are back by now, the socket
-     * kept the datagrams) or the socket failed. */
+    /* The receive ended. Out of buffers: the worker is behind, the socket
+     * keeps what came since (newer than anything before in the ring), so
+     * read it in batches as without io_uring, which is cheaper per packet
+     * when queues are long, then arm again. */
+    if (d.res == -ENOBUFS && !drain (ib, t, slot))
+      continue;
     if (d.res >= 0 || d.res == -ENOBUFS)
       cs_recv_ring_arm (ib->ring, t->read_fd, t->read_tag);
     else

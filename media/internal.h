@@ -231,6 +231,7 @@ void cs_recv_ring_want_stamps (CsRecvRing *r);   /* before arming */
 void cs_recv_ring_arm (CsRecvRing *r, int fd, guint64 tag);
 void cs_recv_ring_cancel (CsRecvRing *r, guint64 tag);
 void cs_recv_ring_submit (CsRecvRing *r);
+guint cs_recv_ring_ready (CsRecvRing *r);   /* completions waiting */
 /* The next completion, if any, without a syscall. */
 gboolean cs_recv_ring_next (CsRecvRing *r, CsRecvd *d);
 

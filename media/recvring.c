@@ -179,6 +179,12 @@ cs_recv_ring_submit (CsRecvRing *r)
     io_uring_submit (&r->ring);
 }
 
+guint
+cs_recv_ring_ready (CsRecvRing *r)
+{
+  return io_uring_cq_ready (&r->ring);
+}
+
 gboolean
 cs_recv_ring_next (CsRecvRing *r, CsRecvd *d)
 {
