@@ -302,6 +302,7 @@ struct _CsWorker {
   CsInbox *inbox;
   CsRtxStore *rtx;                 /* packets kept for NACKs, all rooms of this worker */
   guint tick_count;
+  guint next_phase;                /* for the next peer's feedback */
   CsStats stats;
   /* scratch buffers for building packets: the hot path never allocates */
   guint8 out[CS_PKT_MAX];
@@ -380,6 +381,7 @@ struct _CsPeer {
   char *id;
   CsRoom *room;
   CsWorker *worker;
+  guint tick_phase;                /* which of the worker's ticks runs its feedback */
   CsTransport t;
   GPtrArray *local_candidates;     /* gathered, not yet sent */
   gboolean gathering_done;
@@ -409,6 +411,8 @@ gboolean cs_media_srtp_init (GError **error);
 CsWorker *cs_worker_new (CsMedia *media, guint index, GError **error);
 void cs_worker_free (CsWorker *worker);
 void cs_worker_post (CsWorker *worker, CsMailboxFunc func, gpointer data, GDestroyNotify destroy);
+/* Spreads peers over the worker's feedback ticks. */
+guint cs_worker_next_phase (CsWorker *w);
 
 /* media.c: events from workers to the main thread */
 void cs_media_emit_answer (CsMedia *media, const char *peer_id, guint64 tag, char *sdp /* transfer full */,

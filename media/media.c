@@ -179,6 +179,7 @@ do_peer_add (gpointer data)
     cs_media_emit_state (w->media, req->peer_id, CS_PEER_STATE_FAILED);
     return;
   }
+  peer->tick_phase = cs_worker_next_phase (w);
   g_ptr_array_add (room->peers, peer);
   g_hash_table_insert (w->peers, peer->id, peer);
   CS_STAT_ADD (&w->stats, peers, 1);
