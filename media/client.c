@@ -78,7 +78,6 @@ cs_client_io_new (GMainContext *context)
   GMainContext *ctx = context ? context : g_main_context_default ();
   io->outbox = cs_outbox_new (ctx, &io->stats);
   io->inbox = cs_inbox_new (ctx, io->outbox, &io->stats);
-  cs_inbox_stamp_arrivals (io->inbox);
   io->service = g_timeout_source_new_seconds (1);
   g_source_set_callback (io->service, io_service, io, NULL);
   g_source_attach (io->service, ctx);

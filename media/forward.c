@@ -148,9 +148,12 @@ cs_forward_receive (CsPeer *peer, guint8 *buf, gsize len)
   }
   gint64 now = cs_now_us ();
   if (peer->twcc_id) {
+    /* The kernel's arrival time where the inbox has it: time spent queued
+     * here is not the network's, and the browser's bandwidth estimate
+     * would read it as congestion. */
     const guint8 *d;
     if (cs_rtp_ext_find (&h, peer->twcc_id, &d) == 2)
-      cs_feedback_record_twcc (peer, (d[0] << 8) | d[1], now);
+      cs_feedback_record_twcc (peer, (d[0] << 8) | d[1], peer->t.arrival_us ? peer->t.arrival_us : now);
   }
   CsInStream *in = cs_peer_find_in (peer, h.ssrc);
   if (!in)

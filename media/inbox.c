@@ -67,8 +67,11 @@ struct _CsInbox {
   struct epoll_event events[MAX_EVENTS];
   struct mmsghdr msgs[CS_INBOX_BATCH];
   struct iovec iov[CS_INBOX_BATCH];
-  gboolean stamps;                 /* kernel arrival times wanted (load generator) */
   gint64 realtime_offset;          /* CLOCK_MONOTONIC - CLOCK_REALTIME, µs */
+  /* Kernel arrival times of the datagrams handled since the last flush,
+   * for the forwarding delay histogram. */
+  gint64 arrivals[CS_INBOX_ARRIVALS];
+  guint n_arrivals;
   union {
     struct cmsghdr align;
     guint8 buf[CMSG_SPACE (sizeof (struct timespec))];
@@ -223,6 +226,35 @@ arrival_us (struct msghdr *h, gint64 realtime_offset)
   return 0;
 }
 
+/* Each handled datagram's time in the worker, from the kernel's arrival
+ * stamp to now, when what it caused has been submitted (the outbox has
+ * just been flushed): consilium_media_forward_delay_seconds. */
+static void
+record_delays (gpointer data)
+{
+  CsInbox *ib = data;
+  if (ib->n_arrivals == 0)
+    return;
+  gint64 now = cs_now_us ();
+  for (guint i = 0; i < ib->n_arrivals; i++)
+    cs_stats_add_delay (ib->stats, now - ib->arrivals[i]);
+  ib->n_arrivals = 0;
+}
+
+static void
+note_arrival (CsInbox *ib, gint64 arrival_us)
+{
+  if (arrival_us <= 0)
+    return;
+  if (ib->n_arrivals == CS_INBOX_ARRIVALS) {
+    if (ib->outbox)
+      cs_outbox_flush (ib->outbox);  /* records them */
+    else
+      record_delays (ib);
+  }
+  ib->arrivals[ib->n_arrivals++] = arrival_us;
+}
+
 /* Reads @t's socket until it is empty (or MAX_BATCHES); FALSE when @t left
  * the inbox on the way (it may even be gone). */
 static gboolean
@@ -237,8 +269,8 @@ drain (CsInbox *ib, CsTransport *t, guint slot)
       ib->msgs[i].msg_hdr.msg_namelen = sizeof ib->from[i];
       ib->msgs[i].msg_hdr.msg_iov = &ib->iov[i];
       ib->msgs[i].msg_hdr.msg_iovlen = 1;
-      ib->msgs[i].msg_hdr.msg_control = ib->stamps ? ib->cmsg[i].buf : NULL;
-      ib->msgs[i].msg_hdr.msg_controllen = ib->stamps ? sizeof ib->cmsg[i].buf : 0;
+      ib->msgs[i].msg_hdr.msg_control = ib->cmsg[i].buf;
+      ib->msgs[i].msg_hdr.msg_controllen = sizeof ib->cmsg[i].buf;
       ib->msgs[i].msg_hdr.msg_flags = 0;
     }
     int n = recvmmsg (fd, ib->msgs, CS_INBOX_BATCH, MSG_DONTWAIT, NULL);
@@ -252,15 +284,14 @@ drain (CsInbox *ib, CsTransport *t, guint slot)
     for (int i = 0; i < n; i++) {
       if (!gave_back && g_ptr_array_index (ib->members, slot) != t)
         return FALSE;
-      if (ib->stamps)
-        t->arrival_us = arrival_us (&ib->msgs[i].msg_hdr, ib->realtime_offset);
+      t->arrival_us = arrival_us (&ib->msgs[i].msg_hdr, ib->realtime_offset);
+      note_arrival (ib, t->arrival_us);
       if (ib->msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
         CS_STAT_ADD (ib->stats, malformed_rtp, 1);
       else if (receive (ib, t, ib->bufs[i], ib->msgs[i].msg_len, &ib->from[i]))
         gave_back = TRUE;
     }
-    if (ib->stamps)
-      t->arrival_us = 0;
+    t->arrival_us = 0;
     if (gave_back)
       return FALSE;
     if (n < CS_INBOX_BATCH)
@@ -305,14 +336,14 @@ read_ring (CsInbox *ib)
     if (!t)
       continue;                    /* left the inbox (cancelled), or a cancellation's own */
     if (d.data) {
-      if (ib->stamps)
-        t->arrival_us = d.stamped ? stamp_us (&d.stamp, ib->realtime_offset) : 0;
+      t->arrival_us = d.stamped ? stamp_us (&d.stamp, ib->realtime_offset) : 0;
+      note_arrival (ib, t->arrival_us);
       gboolean gave_back = FALSE;
       if (d.truncated)
         CS_STAT_ADD (ib->stats, malformed_rtp, 1);
       else
         gave_back = receive (ib, t, d.data, d.len, &d.from);
-      if (ib->stamps && ring_member (ib, d.tag, &slot))
+      if (ring_member (ib, d.tag, &slot))
         t->arrival_us = 0;
       if (gave_back)
         continue;                  /* left the inbox: cancelled there */
@@ -352,6 +383,8 @@ read_members (CsInbox *ib, gboolean all)
   /* Forwarded packets leave now rather than after the next poll. */
   if (ib->outbox)
     cs_outbox_flush (ib->outbox);
+  else
+    record_delays (ib);
 }
 
 static gboolean
@@ -365,6 +398,8 @@ static void
 inbox_finalize (GSource *source)
 {
   CsInbox *ib = (CsInbox *) source;
+  if (ib->outbox)
+    cs_outbox_set_flushed_func (ib->outbox, NULL, NULL);
   g_ptr_array_unref (ib->members);
   g_ptr_array_unref (ib->waiting);
   g_main_context_unref (ib->parking);
@@ -375,6 +410,23 @@ inbox_finalize (GSource *source)
 
 static GSourceFuncs inbox_funcs = { NULL, NULL, inbox_dispatch, inbox_finalize, NULL, NULL };
 
+/* The kernel stamps arrivals on CLOCK_REALTIME; we (and the load
+ * generator's send stamps) count on CLOCK_MONOTONIC. Their difference only moves when the clock is
+ * stepped; read between two monotonic readings, keeping the closest pair,
+ * so being preempted in between cannot skew it. */
+static void
+measure_realtime_offset (CsInbox *ib)
+{
+  gint64 best_gap = G_MAXINT64;
+  for (guint i = 0; i < 5; i++) {
+    gint64 m1 = g_get_monotonic_time (), r = g_get_real_time (), m2 = g_get_monotonic_time ();
+    if (m2 - m1 < best_gap) {
+      best_gap = m2 - m1;
+      ib->realtime_offset = m1 + (m2 - m1) / 2 - r;
+    }
+  }
+}
+
 CsInbox *
 cs_inbox_new (GMainContext *context, CsOutbox *outbox, CsStats *stats)
 {
@@ -384,7 +436,10 @@ cs_inbox_new (GMainContext *context, CsOutbox *outbox, CsStats *stats)
   ib->parking = g_main_context_new ();
   ib->members = g_ptr_array_new ();
   ib->waiting = g_ptr_array_new ();
+  if (outbox)
+    cs_outbox_set_flushed_func (outbox, record_delays, ib);
   ib->ring = cs_recv_ring_new ();
+  measure_realtime_offset (ib);
   ib->epfd = ib->ring ? -1 : epoll_create1 (EPOLL_CLOEXEC);
   if (!ib->ring && ib->epfd < 0)
     g_error ("epoll_create1: %s", g_strerror (errno));  /* out of fds at start-up */
@@ -417,31 +472,6 @@ cs_inbox_parking (CsInbox *ib)
   return ib->parking;
 }
 
-/* The kernel stamps arrivals on CLOCK_REALTIME, the load generator its
- * sends on CLOCK_MONOTONIC. Their difference only moves when the clock is
- * stepped; read between two monotonic readings, keeping the closest pair,
- * so being preempted in between cannot skew it. */
-static void
-measure_realtime_offset (CsInbox *ib)
-{
-  gint64 best_gap = G_MAXINT64;
-  for (guint i = 0; i < 5; i++) {
-    gint64 m1 = g_get_monotonic_time (), r = g_get_real_time (), m2 = g_get_monotonic_time ();
-    if (m2 - m1 < best_gap) {
-      best_gap = m2 - m1;
-      ib->realtime_offset = m1 + (m2 - m1) / 2 - r;
-    }
-  }
-}
-
-void
-cs_inbox_stamp_arrivals (CsInbox *ib)
-{
-  ib->stamps = TRUE;
-  if (ib->ring)
-    cs_recv_ring_want_stamps (ib->ring);
-  measure_realtime_offset (ib);
-}
 
 void
 cs_inbox_add (CsInbox *ib, CsTransport *t)
@@ -466,8 +496,7 @@ cs_inbox_add (CsInbox *ib, CsTransport *t)
     return;
   }
   int on = 1;
-  if (ib->stamps)
-    setsockopt (t->read_fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+  setsockopt (t->read_fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
   if (slot == ib->members->len)
     g_ptr_array_add (ib->members, t);
   else
@@ -509,8 +538,7 @@ cs_inbox_wait (CsInbox *ib, CsTransport *t)
 void
 cs_inbox_service (CsInbox *ib)
 {
-  if (ib->stamps)
-    measure_realtime_offset (ib);
+  measure_realtime_offset (ib);
   /* libnice reads what reached its other sockets, if any member has some
    * (without a bind address, one per interface). Ours are emptied first,
    * or libnice would take whatever arrived since the last poll. */

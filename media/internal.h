@@ -57,6 +57,7 @@ gboolean cs_cert_init (CsCert *cert, GError **error);
 void cs_cert_clear (CsCert *cert);
 
 /* ---- stats: written only by the owning worker, read by /metrics ---- */
+#define CS_DELAY_BUCKETS 13
 typedef struct {
   guint64 rtp_in_packets, rtp_in_bytes;
   guint64 rtp_out_packets, rtp_out_bytes;
@@ -68,13 +69,21 @@ typedef struct {
   guint64 nacks_in, nacks_out, retransmits;
   guint64 plis_in, plis_out;
   guint64 dtls_failures, ice_failures;
-  guint64 inbox_packets;           /* read with recvmmsg past libnice */
+  guint64 inbox_packets;           /* read past libnice (io_uring or recvmmsg) */
   guint64 stun_answered;           /* consent checks answered past libnice */
   guint64 give_backs;              /* sockets handed back to libnice for a while */
   guint64 rtx_store_bytes;         /* memory of the NACK history (gauge, once a second) */
   guint64 peers, rooms;
   guint64 busy_ns;                 /* time spent handling packets */
+  /* Forwarding delay (inbox.c): kernel arrival to submission of what the
+   * datagram caused; counts per bucket of cs_delay_bounds_us, the last
+   * one unbounded. */
+  guint64 delay_buckets[CS_DELAY_BUCKETS + 1];
+  guint64 delay_sum_us;
 } CsStats;
+
+extern const guint cs_delay_bounds_us[CS_DELAY_BUCKETS];
+void cs_stats_add_delay (CsStats *stats, gint64 delay_us);
 
 /* Relaxed single-writer counters: no lock prefix on x86, no torn reads. */
 #define CS_STAT_ADD(stats, field, n) \
@@ -93,6 +102,9 @@ void cs_outbox_push (CsOutbox *outbox, int fd, const struct sockaddr_storage *de
 /* The next slot's CS_PKT_MAX bytes, valid until the next push or flush. */
 guint8 *cs_outbox_reserve (CsOutbox *outbox);
 void cs_outbox_flush (CsOutbox *outbox);
+/* Called after every flush, packets or not (the inbox times its delays). */
+typedef void (*CsOutboxFlushed) (gpointer data);
+void cs_outbox_set_flushed_func (CsOutbox *outbox, CsOutboxFlushed func, gpointer data);
 
 /* ---- transport.c: ICE + DTLS-SRTP over one libnice component ----
  * Shared by the SFU's peers (answerer, ICE-controlled) and by test/load
@@ -220,13 +232,12 @@ typedef struct {
   gboolean truncated;
   struct sockaddr_storage from;
   gboolean stamped;
-  struct timespec stamp;           /* SO_TIMESTAMPNS, when cs_recv_ring_want_stamps() */
+  struct timespec stamp;           /* SO_TIMESTAMPNS, if the socket has it on */
 } CsRecvd;
 /* NULL when io_uring cannot do it here (or CS_NO_URING is set). */
 CsRecvRing *cs_recv_ring_new (void);
 void cs_recv_ring_free (CsRecvRing *r);
 int cs_recv_ring_fd (CsRecvRing *r);   /* readable when completions wait */
-void cs_recv_ring_want_stamps (CsRecvRing *r);   /* before arming */
 /* Queued until cs_recv_ring_submit(); @tag must not be 0. */
 void cs_recv_ring_arm (CsRecvRing *r, int fd, guint64 tag);
 void cs_recv_ring_cancel (CsRecvRing *r, guint64 tag);
@@ -237,6 +248,7 @@ gboolean cs_recv_ring_next (CsRecvRing *r, CsRecvd *d);
 
 /* ---- inbox.c: per-worker batched receiving past libnice ---- */
 #define CS_INBOX_BATCH 32
+#define CS_INBOX_ARRIVALS 256        /* delays noted per flush, at most */
 #define CS_INBOX_BACKOFF_US (2 * G_USEC_PER_SEC)
 CsInbox *cs_inbox_new (GMainContext *context, CsOutbox *outbox, CsStats *stats);
 void cs_inbox_free (CsInbox *ib);
@@ -245,9 +257,6 @@ void cs_inbox_free (CsInbox *ib);
 GMainContext *cs_inbox_parking (CsInbox *ib);
 /* Reads t->read_fd from now on; t->reading tells whether it could. */
 void cs_inbox_add (CsInbox *ib, CsTransport *t);
-/* Takes each datagram's arrival time from the kernel (t->arrival_us): what
- * a load generator measures latency with, not the time it got to it. */
-void cs_inbox_stamp_arrivals (CsInbox *ib);
 void cs_inbox_remove (CsInbox *ib, CsTransport *t);    /* also from the waiting list */
 /* cs_transport_update_reading (@t) again at the next service. */
 void cs_inbox_wait (CsInbox *ib, CsTransport *t);

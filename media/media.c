@@ -444,10 +444,29 @@ cs_media_append_metrics (CsMedia *media, GString *out)
   METRIC ("plis_sent_total", "counter", "Key-frame requests (PLI) sent to publishers.", plis_out);
   METRIC ("dtls_failures_total", "counter", "DTLS handshakes failed or fingerprint mismatches.", dtls_failures);
   METRIC ("ice_failures_total", "counter", "ICE transports that failed.", ice_failures);
-  METRIC ("direct_received_packets_total", "counter", "Datagrams read with recvmmsg past libnice.", inbox_packets);
+  METRIC ("direct_received_packets_total", "counter", "Datagrams read past libnice (io_uring or recvmmsg).", inbox_packets);
   METRIC ("stun_answered_total", "counter", "ICE consent checks answered past libnice.", stun_answered);
   METRIC ("socket_give_backs_total", "counter", "Times a socket went back to libnice for unexpected STUN.", give_backs);
   METRIC ("rtx_store_bytes", "gauge", "Memory holding recently forwarded video for NACKs.", rtx_store_bytes);
   METRIC ("busy_nanoseconds_total", "counter", "Time the worker spent handling packets and feedback.", busy_ns);
 #undef METRIC
+  g_string_append (out, "# HELP consilium_media_forward_delay_seconds From a datagram's arrival (kernel "
+                        "timestamp) to the submission of the packets it caused.\n"
+                        "# TYPE consilium_media_forward_delay_seconds histogram\n");
+  for (guint i = 0; i < media->n_workers; i++) {
+    const CsStats *st = &media->workers[i]->stats;
+    guint64 cumulative = 0;
+    for (guint b = 0; b <= CS_DELAY_BUCKETS; b++) {
+      cumulative += CS_STAT_GET (st, delay_buckets[b]);
+      if (b < CS_DELAY_BUCKETS)
+        g_string_append_printf (out, "consilium_media_forward_delay_seconds_bucket{worker=\"%u\",le=\"%g\"} %"
+                                G_GUINT64_FORMAT "\n", i, cs_delay_bounds_us[b] / 1e6, cumulative);
+      else
+        g_string_append_printf (out, "consilium_media_forward_delay_seconds_bucket{worker=\"%u\",le=\"+Inf\"} %"
+                                G_GUINT64_FORMAT "\n", i, cumulative);
+    }
+    g_string_append_printf (out, "consilium_media_forward_delay_seconds_sum{worker=\"%u\"} %.6f\n"
+                                 "consilium_media_forward_delay_seconds_count{worker=\"%u\"} %" G_GUINT64_FORMAT "\n",
+                            i, CS_STAT_GET (st, delay_sum_us) / 1e6, i, cumulative);
+  }
 }

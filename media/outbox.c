@@ -35,6 +35,8 @@ struct _CsOutbox {
   } slots[CS_OUTBOX_SLOTS];
   struct mmsghdr msgs[CS_OUTBOX_SLOTS];
   struct iovec iov[CS_OUTBOX_SLOTS];
+  CsOutboxFlushed flushed;          /* after each flush */
+  gpointer flushed_data;
   gboolean ring_ready;              /* the ring exists (to free) */
   gboolean uring;                   /* and flushes use it */
   struct io_uring ring;
@@ -190,17 +192,14 @@ flush_uring (CsOutbox *ob, guint n)
     io_uring_submit_and_wait (&ob->ring, 1);
 }
 
-void
-cs_outbox_flush (CsOutbox *ob)
+static void
+send_all (CsOutbox *ob)
 {
   guint n = ob->n;
-  if (n == 0)
-    return;
   if (ob->uring) {
     for (guint i = 0; i < n; i++)
       fill (ob, i, i);
     flush_uring (ob, n);
-    ob->n = 0;
     return;
   }
   /* Group by socket, keeping each destination's packets in order. */
@@ -220,4 +219,21 @@ cs_outbox_flush (CsOutbox *ob)
     send_run (ob, fd, first, m - first);
   }
   ob->n = 0;
+}
+
+void
+cs_outbox_set_flushed_func (CsOutbox *ob, CsOutboxFlushed func, gpointer data)
+{
+  ob->flushed = func;
+  ob->flushed_data = data;
+}
+
+void
+cs_outbox_flush (CsOutbox *ob)
+{
+  if (ob->n > 0)
+    send_all (ob);
+  ob->n = 0;
+  if (ob->flushed)
+    ob->flushed (ob->flushed_data);
 }

@@ -110,6 +110,7 @@ cs_recv_ring_new (void)
       io_uring_buf_ring_add (r->bufs, r->mem + (gsize) i * BUF_LEN, BUF_LEN, i, N_BUFS - 1, i);
     io_uring_buf_ring_advance (r->bufs, N_BUFS);
     r->tmpl.msg_namelen = NAME_LEN;
+    r->tmpl.msg_controllen = CONTROL_LEN;  /* room for SO_TIMESTAMPNS */
   }
   if (err < 0 || !self_test (r)) {
     g_message ("io_uring multishot receive unavailable (%s): receiving with recvmmsg",
@@ -135,12 +136,6 @@ int
 cs_recv_ring_fd (CsRecvRing *r)
 {
   return r->ring.ring_fd;
-}
-
-void
-cs_recv_ring_want_stamps (CsRecvRing *r)
-{
-  r->tmpl.msg_controllen = CONTROL_LEN;
 }
 
 static struct io_uring_sqe *

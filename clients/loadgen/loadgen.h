@@ -114,6 +114,22 @@ void lg_replay_tick (LgClient *client, gint64 now_us);
 /* CsClientEvents.rtp of receiving clients. */
 void lg_replay_receive (LgClient *client, guint8 *packet, gsize len, gint64 arrival_us);
 
+/* ---- metrics.c: consiliumd's forwarding delay histogram ---- */
+
+#define LG_DELAY_MAX_BOUNDS 32
+typedef struct {
+  gboolean ok;
+  guint n_bounds;
+  double bound_us[LG_DELAY_MAX_BOUNDS];
+  guint64 cumulative[LG_DELAY_MAX_BOUNDS];   /* summed over workers */
+  guint64 total;
+} LgDelaySample;
+/* GET https://@host:@port/metrics (consiliumd's). */
+gboolean lg_delay_sample (const char *host, guint16 port, LgDelaySample *out);
+/* Quantile @q of the delays recorded between the two samples, µs; -1 when
+ * nothing was recorded. */
+double lg_delay_quantile_us (const LgDelaySample *start, const LgDelaySample *end, double q);
+
 /* ---- ws.c: one WebSocket client connection on a worker's lws context ---- */
 
 typedef struct {

@@ -10,6 +10,8 @@
 #define _GNU_SOURCE  /* sched_getaffinity */
 #include "loadgen.h"
 
+#include <curl/curl.h>
+
 #include <gio/gio.h>
 #include <errno.h>
 #include <sched.h>
@@ -283,6 +285,7 @@ typedef struct {
   LgHist lat;
   double loadgen_cpu_s;
   ProcSample base, start, end;
+  LgDelaySample delay_start, delay_end;   /* consiliumd's own, from /metrics */
 } Totals;
 
 static int
@@ -415,6 +418,8 @@ report (LgRun *run, Totals *t)
   double cpu = t->end.cpu_s - t->start.cpu_s;
   gboolean have_sfu = t->start.ok && t->end.ok;
   double jitter = t->n_jitter ? t->jitter_sum_us / t->n_jitter : 0;
+  double own_p50 = lg_delay_quantile_us (&t->delay_start, &t->delay_end, 0.5);
+  double own_p99 = lg_delay_quantile_us (&t->delay_start, &t->delay_end, 0.99);
 
   if (!o->quiet) {
     printf ("loadgen: %s, %s, %u rooms, %u participants, %.0f s window, %u thread(s), "
@@ -447,6 +452,9 @@ report (LgRun *run, Totals *t)
               o->sfu_pid, cpu, 100.0 * cpu / win, rec ? cpu * 1e6 / rec : 0, cpu > 0 ? rec / cpu : 0,
               t->end.rss_kib, t->base.rss_kib,
               ((double) t->end.rss_kib - t->base.rss_kib) / run->n_participants);
+    if (own_p50 >= 0)
+      printf ("  SFU's own forwarding delay (its /metrics, arrival to send): p50 %.3f ms, p99 %.3f ms\n",
+              own_p50 / 1000, own_p99 / 1000);
   }
   g_autoptr (GString) j = g_string_new (NULL);
   g_string_append_printf (j, "{\"sfu\":\"%s\",\"scenario\":\"%s\",\"rooms\":%u,\"participants\":%u,"
@@ -470,6 +478,8 @@ report (LgRun *run, Totals *t)
     g_string_append_printf (j, ",\"sfu_cpu_s\":%.3f,\"sfu_rss_idle_kib\":%" G_GUINT64_FORMAT
                             ",\"sfu_rss_start_kib\":%" G_GUINT64_FORMAT ",\"sfu_rss_end_kib\":%" G_GUINT64_FORMAT,
                             cpu, t->base.rss_kib, t->start.rss_kib, t->end.rss_kib);
+  if (own_p50 >= 0)
+    g_string_append_printf (j, ",\"sfu_delay_p50_us\":%.0f,\"sfu_delay_p99_us\":%.0f", own_p50, own_p99);
   g_string_append (j, "}");
   printf ("%s\n", j->str);
   fflush (stdout);
@@ -544,15 +554,20 @@ main (int argc, char **argv)
     g_printerr ("cs-loadgen: cannot read /proc/%d\n", o->sfu_pid);
     return 2;
   }
+  curl_global_init (CURL_GLOBAL_DEFAULT);  /* before any thread: not thread-safe */
   for (guint i = 0; i < o->threads; i++)
     lg_worker_start (run->workers[i]);
   sleep_until (run->window_start_us);
   ProcSample self0 = proc_sample (getpid ());
   if (o->sfu_pid)
     t.start = proc_sample (o->sfu_pid);
+  if (o->sfu == LG_SFU_CONSILIUM && o->tls)
+    lg_delay_sample (o->host, o->port, &t.delay_start);
   sleep_until (run->window_end_us);
   if (o->sfu_pid)
     t.end = proc_sample (o->sfu_pid);
+  if (t.delay_start.ok)
+    lg_delay_sample (o->host, o->port, &t.delay_end);
   ProcSample self1 = proc_sample (getpid ());
   t.loadgen_cpu_s = self1.cpu_s - self0.cpu_s;
   for (guint i = 0; i < o->threads; i++)

@@ -759,6 +759,10 @@ test_direct_receive (Fixture *fx, gconstpointer data)
   /* Nothing was lost on the way through either path. */
   wait_until (fx, sub_has, GUINT_TO_POINTER (sent), 5000, "every video packet at the subscriber");
   g_assert_cmpuint (count_ssrc (fx->sub_rtp, stream (fx->sub, "rv0").ssrc), ==, sent);
+  /* Every datagram read past libnice has its forwarding delay measured,
+   * from the kernel's arrival stamp: media and the consent check. */
+  guint64 delays = metric (fx, "consilium_media_forward_delay_seconds_count");
+  g_assert_cmpuint (delays, >=, metric (fx, "consilium_media_direct_received_packets_total") + 1);
 }
 
 int
