@@ -7,9 +7,12 @@
  * nominated (the moment the outbox starts sending on that socket too), a
  * worker reads the socket itself: one GSource for all its transports, at
  * libnice's priority but never blocked while dispatching (no fd churn),
- * polling one epoll fd instead of every socket (poll() costs per fd, per
- * wake-up), and draining each readable socket with recvmmsg() in batches
- * of CS_INBOX_BATCH. libnice's sources for the component move to a "parking"
+ * with one multishot receive per socket on the worker's io_uring
+ * (recvring.c) or, where that is unavailable, polling one epoll fd instead
+ * of every socket (poll() costs per fd, per wake-up) and draining each
+ * readable socket with recvmmsg() in batches of CS_INBOX_BATCH. Kernel
+ * arrival stamps time each datagram (consilium_media_forward_delay_seconds
+ * and TWCC). libnice's sources for the component move to a "parking"
  * context that the worker polls once a second, so libnice still gets
  * whatever arrives on its other sockets, and its timers stay where they
  * were.
@@ -255,6 +258,21 @@ note_arrival (CsInbox *ib, gint64 arrival_us)
   ib->arrivals[ib->n_arrivals++] = arrival_us;
 }
 
+/* One datagram from @t's socket, both paths: TRUE when @t gave its socket
+ * back to libnice on it. @arrival: kernel stamp, 0 if none (libnice's own
+ * path zeroes t->arrival_us for what it delivers). */
+static gboolean
+handle (CsInbox *ib, CsTransport *t, guint8 *p, gsize len, gboolean truncated,
+        const struct sockaddr_storage *from, gint64 arrival)
+{
+  t->arrival_us = arrival;
+  note_arrival (ib, arrival);
+  if (!truncated)
+    return receive (ib, t, p, len, from);
+  CS_STAT_ADD (ib->stats, malformed_rtp, 1);
+  return FALSE;
+}
+
 /* Reads @t's socket until it is empty (or MAX_BATCHES); FALSE when @t left
  * the inbox on the way (it may even be gone). */
 static gboolean
@@ -284,14 +302,10 @@ drain (CsInbox *ib, CsTransport *t, guint slot)
     for (int i = 0; i < n; i++) {
       if (!gave_back && g_ptr_array_index (ib->members, slot) != t)
         return FALSE;
-      t->arrival_us = arrival_us (&ib->msgs[i].msg_hdr, ib->realtime_offset);
-      note_arrival (ib, t->arrival_us);
-      if (ib->msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
-        CS_STAT_ADD (ib->stats, malformed_rtp, 1);
-      else if (receive (ib, t, ib->bufs[i], ib->msgs[i].msg_len, &ib->from[i]))
+      if (handle (ib, t, ib->bufs[i], ib->msgs[i].msg_len, (ib->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) != 0,
+                  &ib->from[i], arrival_us (&ib->msgs[i].msg_hdr, ib->realtime_offset)))
         gave_back = TRUE;
     }
-    t->arrival_us = 0;
     if (gave_back)
       return FALSE;
     if (n < CS_INBOX_BATCH)
@@ -336,17 +350,9 @@ read_ring (CsInbox *ib)
     if (!t)
       continue;                    /* left the inbox (cancelled), or a cancellation's own */
     if (d.data) {
-      t->arrival_us = d.stamped ? stamp_us (&d.stamp, ib->realtime_offset) : 0;
-      note_arrival (ib, t->arrival_us);
-      gboolean gave_back = FALSE;
-      if (d.truncated)
-        CS_STAT_ADD (ib->stats, malformed_rtp, 1);
-      else
-        gave_back = receive (ib, t, d.data, d.len, &d.from);
-      if (ring_member (ib, d.tag, &slot))
-        t->arrival_us = 0;
-      if (gave_back)
-        continue;                  /* left the inbox: cancelled there */
+      handle (ib, t, d.data, d.len, d.truncated, &d.from, d.stamped ? stamp_us (&d.stamp, ib->realtime_offset) : 0);
+      if (!ring_member (ib, d.tag, &slot))
+        continue;                  /* left the inbox on it (cancelled there), maybe gone */
     }
     if (d.more)
       continue;
@@ -411,9 +417,10 @@ inbox_finalize (GSource *source)
 static GSourceFuncs inbox_funcs = { NULL, NULL, inbox_dispatch, inbox_finalize, NULL, NULL };
 
 /* The kernel stamps arrivals on CLOCK_REALTIME; we (and the load
- * generator's send stamps) count on CLOCK_MONOTONIC. Their difference only moves when the clock is
- * stepped; read between two monotonic readings, keeping the closest pair,
- * so being preempted in between cannot skew it. */
+ * generator's send stamps) count on CLOCK_MONOTONIC. Their difference
+ * only moves when the clock is stepped; read between two monotonic
+ * readings, keeping the closest pair, so being preempted in between
+ * cannot skew it. */
 static void
 measure_realtime_offset (CsInbox *ib)
 {

@@ -218,7 +218,6 @@ send_all (CsOutbox *ob)
     }
     send_run (ob, fd, first, m - first);
   }
-  ob->n = 0;
 }
 
 void

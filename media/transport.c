@@ -237,7 +237,9 @@ cs_transport_receive (CsTransport *t, guint8 *p, gsize len)
 static void
 on_recv (NiceAgent *agent, guint stream_id, guint component_id, guint len, gchar *buf, gpointer data)
 {
-  cs_transport_receive (data, (guint8 *) buf, len);
+  CsTransport *t = data;
+  t->arrival_us = 0;               /* libnice does not say; the inbox does */
+  cs_transport_receive (t, (guint8 *) buf, len);
 }
 
 static void
