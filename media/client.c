@@ -96,6 +96,12 @@ cs_client_io_free (CsClientIo *io)
   g_free (io);
 }
 
+void
+cs_client_io_flush (CsClientIo *io)
+{
+  cs_outbox_flush (io->outbox);
+}
+
 struct _CsClient {
   CsClientConfig config;
   CsClientEvents events;

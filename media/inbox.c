@@ -511,6 +511,8 @@ cs_inbox_add (CsInbox *ib, CsTransport *t)
   ib->n_members++;
   ib->n_other_sockets += t->other_sockets;
   t->reading = TRUE;
+  if (ib->ring)
+    cs_recv_ring_set_sockets (ib->ring, ib->n_members);
 }
 
 void
@@ -533,6 +535,8 @@ cs_inbox_remove (CsInbox *ib, CsTransport *t)
   ib->n_members--;
   ib->n_other_sockets -= t->other_sockets;
   t->reading = FALSE;
+  if (ib->ring)
+    cs_recv_ring_set_sockets (ib->ring, ib->n_members);
 }
 
 void

@@ -242,6 +242,9 @@ int cs_recv_ring_fd (CsRecvRing *r);   /* readable when completions wait */
 void cs_recv_ring_arm (CsRecvRing *r, int fd, guint64 tag);
 void cs_recv_ring_cancel (CsRecvRing *r, guint64 tag);
 void cs_recv_ring_submit (CsRecvRing *r);
+/* Sizes the buffers to @n_sockets (grows at once, shrinks as they return). */
+void cs_recv_ring_set_sockets (CsRecvRing *r, guint n_sockets);
+guint cs_recv_ring_buffers (CsRecvRing *r);  /* in circulation */
 guint cs_recv_ring_ready (CsRecvRing *r);   /* completions waiting */
 /* The next completion, if any, without a syscall. */
 gboolean cs_recv_ring_next (CsRecvRing *r, CsRecvd *d);

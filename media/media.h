@@ -135,6 +135,9 @@ typedef struct _CsClient CsClient;
 typedef struct _CsClientIo CsClientIo;
 CsClientIo *cs_client_io_new (GMainContext *context);
 void cs_client_io_free (CsClientIo *io);
+/* Sends what the clients have queued now, not at the end of the loop
+ * iteration. */
+void cs_client_io_flush (CsClientIo *io);
 
 typedef struct {
   /* Decrypted RTP / RTCP; @packet may be modified, valid during the call.

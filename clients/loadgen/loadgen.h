@@ -87,7 +87,7 @@ typedef struct {
   gint64 paced_us;                  /* the pacer lets the next packet go from then */
   guint32 counter;
   guint64 sent, sent_window, bytes;
-  guint64 resyncs;                  /* fell > 1 s behind and skipped ahead */
+  guint64 resyncs;                  /* fell > 3 ms behind and resumed late */
 } LgOut;
 
 /* One remote stream as received. */
@@ -225,6 +225,9 @@ struct _LgWorker {
   guint next_join;
   gint64 next_join_us;
   LgHist latency;
+  LgHist lateness;                  /* of each send after its due time */
+  gint64 last_send_us;              /* the last pass over the clients' sends */
+  guint rx_since_send;
   guint8 buf[LG_BUF];
 };
 

@@ -282,7 +282,7 @@ typedef struct {
   double jitter_sum_us, jitter_max_us;
   guint n_jitter;
   GArray *join_ms;                  /* double: join to first packet, per receiver */
-  LgHist lat;
+  LgHist lat, late;
   double loadgen_cpu_s;
   ProcSample base, start, end;
   LgDelaySample delay_start, delay_end;   /* consiliumd's own, from /metrics */
@@ -345,6 +345,7 @@ collect (LgRun *run, Totals *t)
   for (guint wi = 0; wi < run->opt.threads; wi++) {
     LgWorker *w = run->workers[wi];
     lg_hist_merge (&t->lat, &w->latency);
+    lg_hist_merge (&t->late, &w->lateness);
     for (guint i = 0; i < w->clients->len; i++) {
       LgClient *c = g_ptr_array_index (w->clients, i);
       for (guint k = 0; k < c->n_out; k++) {
@@ -439,11 +440,15 @@ report (LgRun *run, Totals *t)
             "jitter mean %.3f ms, max %.3f ms\n", rec / win,
             lg_hist_quantile (&t->lat, 0.5) / 1000.0, lg_hist_quantile (&t->lat, 0.99) / 1000.0,
             t->lat.max_us / 1000.0, jitter / 1000.0, t->jitter_max_us / 1000.0);
+    /* How smooth the offered load was: a loaded generator sends late. */
+    printf ("  send lateness (after each packet's due time): p50 %.3f ms, p99 %.3f ms, max %.3f ms\n",
+            lg_hist_quantile (&t->late, 0.5) / 1000.0, lg_hist_quantile (&t->late, 0.99) / 1000.0,
+            t->late.max_us / 1000.0);
     printf ("  join to first packet: p50 %.0f ms, max %.0f ms, %u of %u receivers got nothing\n",
             quantile_ms (t->join_ms, 0.5), quantile_ms (t->join_ms, 1.0), t->never_received, t->receivers);
     printf ("  clients: %u connected, %u failed; %" G_GUINT64_FORMAT " reordered, %" G_GUINT64_FORMAT
             " stray, %" G_GUINT64_FORMAT " bad packets; loadgen CPU %.0f%%, %" G_GUINT64_FORMAT
-            " sender stalls over 1 s\n", t->connected, t->failed, t->reordered, t->stray, t->bad,
+            " stream resumptions after > 3 ms behind\n", t->connected, t->failed, t->reordered, t->stray, t->bad,
             100.0 * t->loadgen_cpu_s / win, t->stalls);
     if (have_sfu)
       printf ("  SFU pid %d: %.2f CPU-s in the window (%.1f%% of a core), %.2f CPU-s per million "
@@ -469,9 +474,10 @@ report (LgRun *run, Totals *t)
                           ",\"lat_max_us\":%" G_GINT64_FORMAT ",\"jitter_us\":%.1f,\"jitter_max_us\":%.1f,",
                           lg_hist_quantile (&t->lat, 0.5), lg_hist_quantile (&t->lat, 0.99), t->lat.max_us,
                           jitter, t->jitter_max_us);
+  g_string_append_printf (j, "\"send_late_p99_us\":%" G_GINT64_FORMAT ",", lg_hist_quantile (&t->late, 0.99));
   g_string_append_printf (j, "\"join_first_p50_ms\":%.1f,\"join_first_max_ms\":%.1f,\"never_received\":%u,"
                           "\"failed\":%u,\"connected\":%u,\"reordered\":%" G_GUINT64_FORMAT
-                          ",\"bad\":%" G_GUINT64_FORMAT ",\"send_stalls\":%" G_GUINT64_FORMAT ",\"loadgen_cpu_s\":%.3f",
+                          ",\"bad\":%" G_GUINT64_FORMAT ",\"send_resumptions\":%" G_GUINT64_FORMAT ",\"loadgen_cpu_s\":%.3f",
                           quantile_ms (t->join_ms, 0.5), quantile_ms (t->join_ms, 1.0), t->never_received,
                           t->failed, t->connected, t->reordered, t->bad, t->stalls, t->loadgen_cpu_s);
   if (have_sfu)

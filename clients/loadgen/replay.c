@@ -13,7 +13,13 @@
 
 #include <string.h>
 
-#define RESYNC_US G_USEC_PER_SEC
+/* One thread plays every client, so when it loses its core (a vCPU taken
+ * by the hypervisor for ~10 ms, seen here) all of them fall behind
+ * together; sending what each owes at once would hit the SFU with a
+ * burst of every stream's backlog, which independent browsers never send
+ * in concert. A stream more than this late resumes from where it stopped
+ * instead (the packets go late; their send stamps say so). */
+#define RESYNC_US 3000
 /* As a browser's pacer (libwebrtc's default factor): a frame's packets
  * leave spread at 2.5 times the stream's mean rate, not all at once. */
 #define PACING_FACTOR 2.5
@@ -229,9 +235,10 @@ lg_replay_tick (LgClient *c, gint64 now_us)
       gint64 due = MAX (o->t0_us + rel_us (c, o, o->idx, o->loops), o->paced_us);
       if (due > now_us)
         break;
+      if (now_us >= c->w->run->window_start_us && now_us < c->w->run->window_end_us)
+        lg_hist_add (&c->w->lateness, now_us - due);
       if (now_us - due > RESYNC_US) {
-        /* Stalled (machine overloaded): skip the backlog instead of
-         * bursting it, as a live encoder would. */
+        /* The generator stalled: carry on late rather than burst. */
         o->t0_us += now_us - due;
         due = now_us;
         o->resyncs++;
