@@ -371,26 +371,34 @@ read_ring (CsInbox *ib)
 }
 
 /* Reads the members epoll reports readable, or all of them (@all). */
+#define KEEP_READING_US 1000
+
 static void
 read_members (CsInbox *ib, gboolean all)
 {
-  ib->dispatching = TRUE;
-  if (ib->ring) {
-    read_ring (ib);
-  } else if (all) {
-    for (guint i = 0; i < ib->members->len; i++)
-      read_slot (ib, i, EPOLLIN);
-  } else {
-    int n = epoll_wait (ib->epfd, ib->events, MAX_EVENTS, 0);
-    for (int i = 0; i < n; i++)
-      read_slot (ib, ib->events[i].data.u32, ib->events[i].events);
-  }
-  ib->dispatching = FALSE;
-  /* Forwarded packets leave now rather than after the next poll. */
-  if (ib->outbox)
-    cs_outbox_flush (ib->outbox);
-  else
-    record_delays (ib);
+  gint64 until = ib->ring ? g_get_monotonic_time () + KEEP_READING_US : 0;
+  do {
+    ib->dispatching = TRUE;
+    if (ib->ring) {
+      read_ring (ib);
+    } else if (all) {
+      for (guint i = 0; i < ib->members->len; i++)
+        read_slot (ib, i, EPOLLIN);
+    } else {
+      int n = epoll_wait (ib->epfd, ib->events, MAX_EVENTS, 0);
+      for (int i = 0; i < n; i++)
+        read_slot (ib, ib->events[i].data.u32, ib->events[i].events);
+    }
+    ib->dispatching = FALSE;
+    /* Forwarded packets leave now rather than after the next poll. */
+    if (ib->outbox)
+      cs_outbox_flush (ib->outbox);
+    else
+      record_delays (ib);
+    /* What came meanwhile (the flush entered the kernel, which ran the
+     * receives) is read now, without a main-loop iteration for it, for up
+     * to KEEP_READING_US so that timers and the mailbox still run. */
+  } while (ib->ring && cs_recv_ring_ready (ib->ring) > 0 && g_get_monotonic_time () < until);
 }
 
 static gboolean
