@@ -370,9 +370,9 @@ read_ring (CsInbox *ib)
   cs_recv_ring_submit (ib->ring);
 }
 
-/* Reads the members epoll reports readable, or all of them (@all). */
 #define KEEP_READING_US 1000
 
+/* Reads the members epoll reports readable, or all of them (@all). */
 static void
 read_members (CsInbox *ib, gboolean all)
 {

@@ -46,8 +46,7 @@ struct _CsRecvRing {
   struct io_uring_buf_ring *bufs;
   guint8 *mem;                     /* MAX_BUFS buffers of BUF_LEN */
   guint n_sockets;                 /* armed and not cancelled */
-  guint circulating;               /* buffers the kernel has or we hold */
-  guint n_spare;
+  guint n_spare;                   /* the rest circulate: the kernel's or held */
   guint16 spare[MAX_BUFS];         /* buffer ids out of circulation */
   struct msghdr tmpl;              /* what each multishot receive fills in */
   int held;                        /* buffer of the last completion, or -1 */
@@ -57,6 +56,12 @@ static guint
 wanted (CsRecvRing *r)
 {
   return CLAMP (r->n_sockets * BUFS_PER_SOCKET, MIN_BUFS, MAX_BUFS);
+}
+
+guint
+cs_recv_ring_buffers (CsRecvRing *r)
+{
+  return MAX_BUFS - r->n_spare;
 }
 
 static void
@@ -70,21 +75,17 @@ add_buffer (CsRecvRing *r, guint16 bid)
 static void
 give_buffer (CsRecvRing *r, guint16 bid)
 {
-  if (r->circulating > wanted (r)) {
-    r->circulating--;
+  if (cs_recv_ring_buffers (r) > wanted (r))
     r->spare[r->n_spare++] = bid;
-  } else {
+  else
     add_buffer (r, bid);
-  }
 }
 
 static void
 fill (CsRecvRing *r)
 {
-  while (r->circulating < wanted (r) && r->n_spare > 0) {
+  while (cs_recv_ring_buffers (r) < wanted (r))
     add_buffer (r, r->spare[--r->n_spare]);
-    r->circulating++;
-  }
 }
 
 /* One datagram to ourselves must come back through a multishot receive
@@ -194,12 +195,6 @@ cs_recv_ring_set_sockets (CsRecvRing *r, guint n_sockets)
 {
   r->n_sockets = n_sockets;
   fill (r);
-}
-
-guint
-cs_recv_ring_buffers (CsRecvRing *r)
-{
-  return r->circulating;
 }
 
 void
