@@ -3,6 +3,7 @@
  * bench-srtp is under its CPU figures.
  *
  *   bench-hiccup [--seconds S] [--core A] [--from B]
+ *   bench-hiccup --cost-us C [--load L] [--tick-ms 1] [--seconds S] [--core A] [--from B]
  *
  * 1. Stalls: one thread spins on core A reading the clock; every gap over
  *    20 µs is time the core was taken from it (by the hypervisor on a
@@ -13,8 +14,18 @@
  *    again: what a sleeping SFU worker pays before it sees a packet. On a
  *    VM an idle vCPU halts and has to be scheduled again by the host.
  *
- * Each takes S seconds (default 5). Loops are bounded; nothing leaves the
- * process. */
+ * 3. With --cost-us C, instead: an ideal server. A thread on core A
+ *    receives UDP datagrams over loopback and spends C µs of calibrated
+ *    work on each; core B sends them at random (Poisson) times at --load
+ *    of what that server can take, held back to the next --tick-ms
+ *    boundary if given (the load generator sends from a 1 ms tick). Its
+ *    delay, kernel arrival to work done, is what any server costing C per
+ *    packet would show here at that load: the queueing theory predicts
+ *    (an M/D/1 queue at 80 % load: p99 ~ a dozen C) plus what the
+ *    machine's stalls and wake-ups add.
+ *
+ * Each takes S seconds (default 5). Loops are bounded; nothing leaves
+ * 127.0.0.1. */
 #define _GNU_SOURCE
 #include <glib.h>
 #include <poll.h>
@@ -22,7 +33,11 @@
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <math.h>
+#include <netinet/in.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -138,14 +153,155 @@ wakeups (int core, int from, int seconds)
   close (w.efd);
 }
 
+/* Work that takes as long as its count says, wherever time is stolen:
+ * calibrated once, at the fastest of several tries. */
+static volatile guint64 sink;
+
+static void
+burn (guint64 n)
+{
+  guint64 x = sink;
+  for (guint64 i = 0; i < n; i++)
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+  sink = x;
+}
+
+static double
+burn_per_us (void)
+{
+  const guint64 n = 200000;
+  gint64 best = G_MAXINT64;
+  for (int i = 0; i < 30; i++) {
+    gint64 t = now_ns ();
+    burn (n);
+    best = MIN (best, now_ns () - t);
+  }
+  return n * 1000.0 / best;
+}
+
+#define BATCH 64
+
+typedef struct {
+  int fd, core;
+  double cost_us;
+  volatile gboolean stop;
+  guint64 received;
+  gint64 busy_ns;
+  GArray *delays;
+} Server;
+
+static gpointer
+server (gpointer data)
+{
+  Server *s = data;
+  pin (s->core);
+  guint64 per_packet = (guint64) (burn_per_us () * s->cost_us);
+  char bufs[BATCH][64], ctl[BATCH][CMSG_SPACE (sizeof (struct timespec))];
+  struct iovec iov[BATCH];
+  struct mmsghdr m[BATCH];
+  while (!s->stop) {
+    for (int i = 0; i < BATCH; i++) {
+      iov[i] = (struct iovec) { bufs[i], sizeof bufs[i] };
+      m[i].msg_hdr = (struct msghdr) { .msg_iov = &iov[i], .msg_iovlen = 1, .msg_control = ctl[i],
+                                       .msg_controllen = sizeof ctl[i] };
+    }
+    int n = recvmmsg (s->fd, m, BATCH, MSG_WAITFORONE, NULL);  /* SO_RCVTIMEO bounds the wait */
+    gint64 t0 = now_ns ();
+    for (int i = 0; i < n; i++) {
+      burn (per_packet);
+      struct cmsghdr *c = CMSG_FIRSTHDR (&m[i].msg_hdr);
+      if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SO_TIMESTAMPNS)
+        continue;
+      struct timespec at, wall;  /* the stamp is CLOCK_REALTIME */
+      memcpy (&at, CMSG_DATA (c), sizeof at);
+      clock_gettime (CLOCK_REALTIME, &wall);
+      gint64 delay = (gint64) (wall.tv_sec - at.tv_sec) * 1000000000 + (wall.tv_nsec - at.tv_nsec);
+      g_array_append_val (s->delays, delay);
+      s->received++;
+    }
+    if (n > 0)
+      s->busy_ns += now_ns () - t0;
+  }
+  return NULL;
+}
+
+static void
+ideal_server (int core, int from, int seconds, double cost_us, double load, int tick_ms)
+{
+  int rx = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), tx = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  int on = 1, big = 8 << 20;
+  struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+  socklen_t alen = sizeof a;
+  if (rx < 0 || tx < 0 || setsockopt (rx, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) < 0 ||
+      bind (rx, (struct sockaddr *) &a, sizeof a) < 0 || getsockname (rx, (struct sockaddr *) &a, &alen) < 0 ||
+      connect (tx, (struct sockaddr *) &a, sizeof a) < 0) {
+    perror ("bench-hiccup: socket");
+    exit (1);
+  }
+  struct timeval wait = { 0, 100000 };
+  setsockopt (rx, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+  setsockopt (rx, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big);
+  Server s = { .fd = rx, .core = core, .cost_us = cost_us, .delays = g_array_new (FALSE, FALSE, sizeof (gint64)) };
+  GThread *th = g_thread_new ("server", server, &s);
+  pin (from);
+  g_usleep (100000);  /* calibration */
+  /* Poisson arrivals at load / cost; the sender wakes every ~20 µs and
+   * sends what has come due (by the last tick), so arrivals are exact to
+   * that. */
+  double rate_per_ns = load / (cost_us * 1000.0);
+  GRand *rng = g_rand_new_with_seed (42);
+  char payload[64] = { 0 };
+  struct iovec iov = { payload, sizeof payload };
+  struct mmsghdr m[BATCH];
+  for (int i = 0; i < BATCH; i++)
+    m[i].msg_hdr = (struct msghdr) { .msg_iov = &iov, .msg_iovlen = 1 };
+  gint64 start = now_ns (), end = start + (gint64) seconds * 1000000000;
+  double next = start;
+  guint64 sent = 0;
+  for (gint64 t = start; t < end; t = now_ns ()) {
+    int n = 0;
+    gint64 due = tick_ms ? t - (t - start) % (tick_ms * 1000000LL) : t;
+    while (next <= due && n < BATCH) {
+      n++;
+      next += -log (1.0 - g_rand_double (rng)) / rate_per_ns;
+    }
+    if (n > 0) {
+      int done = sendmmsg (tx, m, n, 0);
+      sent += MAX (done, 0);
+    } else {
+      struct timespec nap = { 0, 20000 };
+      nanosleep (&nap, NULL);
+    }
+  }
+  g_usleep (200000);
+  s.stop = TRUE;
+  g_thread_join (th);
+  g_array_sort (s.delays, cmp64);
+  printf ("ideal server on core %d (%.2f us of work per packet, %.0f packets/s from core %d, Poisson%s, %d s): "
+          "%.0f %% busy, %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " received; "
+          "delay p50 %.3f ms, p99 %.3f ms, max %.3f ms\n",
+          core, cost_us, rate_per_ns * 1e9, from, tick_ms ? " released on a 1 ms tick" : "", seconds,
+          100.0 * s.busy_ns / (end - start), s.received, sent,
+          quantile_ms (s.delays, 0.5), quantile_ms (s.delays, 0.99), quantile_ms (s.delays, 1.0));
+  g_rand_free (rng);
+  g_array_unref (s.delays);
+  close (rx);
+  close (tx);
+}
+
 int
 main (int argc, char **argv)
 {
   int seconds = 5, core = 0, from = 1;
+  double cost_us = 0, load = 0.8;
+  int tick_ms = 0;
   GOptionEntry entries[] = {
     { "seconds", 0, 0, G_OPTION_ARG_INT, &seconds, "length of each measurement (1-60)", "S" },
     { "core", 0, 0, G_OPTION_ARG_INT, &core, "the core measured (the SFU's)", "A" },
     { "from", 0, 0, G_OPTION_ARG_INT, &from, "the core that wakes it (the load generator's)", "B" },
+    { "cost-us", 0, 0, G_OPTION_ARG_DOUBLE, &cost_us, "run an ideal server with this cost per packet instead", "C" },
+    { "load", 0, 0, G_OPTION_ARG_DOUBLE, &load, "the ideal server's load (0.05-0.95, default 0.8)", "L" },
+    { "tick-ms", 0, 0, G_OPTION_ARG_INT, &tick_ms, "release the ideal server's arrivals on this tick (0, 1)", "T" },
     { NULL },
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("- the machine's own latency floor");
@@ -156,9 +312,15 @@ main (int argc, char **argv)
     return 2;
   }
   long ncpu = sysconf (_SC_NPROCESSORS_ONLN);
-  if (seconds < 1 || seconds > 60 || core < 0 || from < 0 || core >= ncpu || from >= ncpu) {
-    g_printerr ("bench-hiccup: --seconds 1..60, cores 0..%ld\n", ncpu - 1);
+  if (seconds < 1 || seconds > 60 || core < 0 || from < 0 || core >= ncpu || from >= ncpu ||
+      (cost_us != 0 && (cost_us < 0.5 || cost_us > 1000)) || load < 0.05 || load > 0.95 ||
+      tick_ms < 0 || tick_ms > 1) {
+    g_printerr ("bench-hiccup: --seconds 1..60, cores 0..%ld, --cost-us 0.5..1000, --load 0.05..0.95, --tick-ms 0..1\n", ncpu - 1);
     return 2;
+  }
+  if (cost_us > 0) {
+    ideal_server (core, from, seconds, cost_us, load, tick_ms);
+    return 0;
   }
   stalls (core, seconds);
   wakeups (core, from, seconds);
