@@ -46,6 +46,7 @@ typedef struct {
   guint8 pt;
   guint32 clock_rate;
   guint32 loop_ts;                  /* RTP ticks of one loop */
+  guint32 frame_ticks;              /* RTP ticks from one frame to the next */
   guint64 loop_bytes;               /* payload bytes of one loop */
   LgPacket *packets;
   guint n_packets;

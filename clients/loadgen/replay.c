@@ -18,7 +18,12 @@
  * together; sending what each owes at once would hit the SFU with a
  * burst of every stream's backlog, which independent browsers never send
  * in concert. A stream more than this late resumes from where it stopped
- * instead (the packets go late; their send stamps say so). */
+ * instead (the packets go late; their send stamps say so), at a random
+ * point of its next frame interval: resuming every stream at the same
+ * instant lined up all their frames from then on, and the SFU got every
+ * publisher's frame within the same few ms of each 10 ms at 100 frames/s
+ * (about 1.7 times the mean rate for 6 ms, then nothing for 4), which
+ * independent browsers, each with its own camera clock, never do. */
 #define RESYNC_US 3000
 /* As a browser's pacer (libwebrtc's default factor): a frame's packets
  * leave spread at 2.5 times the stream's mean rate, not all at once. */
@@ -81,6 +86,7 @@ lg_track_load (LgTrack *track, const char *path, CsMediaKind kind, guint8 pt,
     return FALSE;
   }
   track->loop_ts = last_ts - first_ts + frame_ticks;
+  track->frame_ticks = frame_ticks;
   track->n_packets = pkts->len;
   track->packets = (LgPacket *) g_array_free (pkts, FALSE);
   return TRUE;
@@ -156,6 +162,12 @@ rel_us (const LgClient *c, const LgOut *o, guint idx, guint64 loops)
   const LgTrack *t = o->track;
   double ticks = (double) loops * t->loop_ts + t->packets[idx].ts;
   return (gint64) (ticks * G_USEC_PER_SEC / t->clock_rate / track_speed (c, t));
+}
+
+static gint32
+frame_us (const LgClient *c, const LgTrack *t)
+{
+  return MAX ((gint32) (t->frame_ticks * (double) G_USEC_PER_SEC / t->clock_rate / track_speed (c, t)), 1);
 }
 
 /* How long the pacer spaces a packet of @len payload bytes from the next. */
@@ -239,9 +251,9 @@ lg_replay_tick (LgClient *c, gint64 now_us)
         lg_hist_add (&c->w->lateness, now_us - due);
       if (now_us - due > RESYNC_US) {
         /* The generator stalled: carry on late rather than burst. */
-        o->t0_us += now_us - due;
-        due = now_us;
+        o->t0_us += now_us - due + g_random_int_range (0, frame_us (c, o->track));
         o->resyncs++;
+        continue;
       }
       o->paced_us = due + pace_us (c, o->track, o->track->packets[o->idx].len);
       send_one (c, o);
