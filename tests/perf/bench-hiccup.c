@@ -15,17 +15,18 @@
  *    VM an idle vCPU halts and has to be scheduled again by the host.
  *
  * 3. With --cost-us C, instead: an ideal server. A thread on core A
- *    receives UDP datagrams over loopback and spends C µs on each in all
- *    (its receive's CPU time, then calibrated arithmetic for the rest), as
- *    the SFU's CPU per packet counts everything; core B sends them at
- *    random (Poisson) times at --load of what that server can take, held
- *    back to the next --tick-ms boundary if given (the load generator
- *    sends from a 1 ms tick). Its delay, kernel arrival to work done, is
- *    what any server costing C per packet would show here at that load:
- *    the queueing theory predicts (an M/D/1 queue at 80 % load: p99 ~ a
- *    dozen C) plus what the machine's stalls and wake-ups add. "busy" is
- *    its thread's CPU time over the window; on a VM that does not report
- *    steal time it includes time the host took, as the SFU's does.
+ *    receives UDP datagrams over loopback and works on each (its
+ *    receive, then calibrated arithmetic); core B sends them at random
+ *    (Poisson) times, L / C per second for --load L, held back to the
+ *    next --tick-ms boundary if given (the load generator sends from a
+ *    1 ms tick). The arithmetic starts at C µs per packet in all and is
+ *    scaled until the thread's CPU time is L of the wall clock: on a VM
+ *    that reports no steal time, CPU time includes what the host took,
+ *    the SFU's too, so "as busy as the SFU" is the fair match, not "C of
+ *    arithmetic" plus steal again. Its delay, kernel arrival to work
+ *    done, is what any server that busy would show here at that packet
+ *    rate: the queueing theory predicts (an M/D/1 queue at 80 % load:
+ *    p99 ~ a dozen C) plus what the machine's stalls and wake-ups add.
  *
  * Each takes S seconds (default 5). Loops are bounded; nothing leaves
  * 127.0.0.1. */
@@ -187,7 +188,8 @@ burn_per_us (void)
 typedef struct {
   int fd, core;
   pthread_t thread;
-  double cost_us;
+  double cost_us, load;
+  double scale;                    /* of the work burnt, holding busy at load */
   volatile gboolean stop;
   guint64 received;
   GArray *delays;
@@ -208,6 +210,8 @@ server (gpointer data)
   s->thread = pthread_self ();
   pin (s->core);
   double per_ns = burn_per_us () / 1000;
+  s->scale = 1;
+  gint64 wall_mark = 0, cpu_mark = 0;
   char bufs[BATCH][64], ctl[BATCH][CMSG_SPACE (sizeof (struct timespec))];
   struct iovec iov[BATCH];
   struct mmsghdr m[BATCH];
@@ -220,7 +224,7 @@ server (gpointer data)
     gint64 cpu0 = cpu_ns ();
     int n = recvmmsg (s->fd, m, BATCH, MSG_WAITFORONE, NULL);  /* SO_RCVTIMEO bounds the wait */
     /* C µs per packet in all, receiving included, as the SFU's cost is. */
-    gint64 work_ns = (gint64) (n * s->cost_us * 1000) - (cpu_ns () - cpu0);
+    gint64 work_ns = (gint64) (n * s->cost_us * 1000 * s->scale) - (cpu_ns () - cpu0);
     for (int i = 0; i < n; i++) {
       if (work_ns > 0)
         burn ((guint64) (work_ns / n * per_ns));
@@ -233,6 +237,17 @@ server (gpointer data)
       gint64 delay = (gint64) (wall.tv_sec - at.tv_sec) * 1000000000 + (wall.tv_nsec - at.tv_nsec);
       g_array_append_val (s->delays, delay);
       s->received++;
+    }
+    /* CPU time here includes what the host took (no steal time on this
+     * VM), as the SFU's does: burn less or more until the thread is as
+     * busy as the SFU was, not busier by the steal counted twice. */
+    gint64 wall = now_ns ();
+    if (wall - wall_mark >= 50000000) {
+      gint64 cpu = cpu_ns ();
+      if (wall_mark)
+        s->scale = CLAMP (s->scale * CLAMP (s->load * (wall - wall_mark) / MAX (cpu - cpu_mark, 1), 0.9, 1.1),
+                          0.5, 1.5);
+      wall_mark = wall, cpu_mark = cpu;
     }
   }
   return NULL;
@@ -254,7 +269,7 @@ ideal_server (int core, int from, int seconds, double cost_us, double load, int 
   struct timeval wait = { 0, 100000 };
   setsockopt (rx, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
   setsockopt (rx, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof big);
-  Server s = { .fd = rx, .core = core, .cost_us = cost_us, .delays = g_array_new (FALSE, FALSE, sizeof (gint64)) };
+  Server s = { .fd = rx, .core = core, .cost_us = cost_us, .load = load, .delays = g_array_new (FALSE, FALSE, sizeof (gint64)) };
   GThread *th = g_thread_new ("server", server, &s);
   pin (from);
   g_usleep (100000);  /* calibration */
@@ -291,16 +306,17 @@ ideal_server (int core, int from, int seconds, double cost_us, double load, int 
     }
   }
   clock_gettime (server_clock, &cpu_end);
+  double scale = s.scale;
   g_usleep (200000);
   s.stop = TRUE;
   g_thread_join (th);
   double busy = ((cpu_end.tv_sec - cpu_start.tv_sec) * 1e9 + (cpu_end.tv_nsec - cpu_start.tv_nsec)) / (end - start);
   g_array_sort (s.delays, cmp64);
-  printf ("ideal server on core %d (%.2f us of work per packet, %.0f packets/s from core %d, Poisson%s, %d s): "
-          "%.0f %% busy, %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " received; "
+  printf ("ideal server on core %d (%.2f us per packet, %.0f packets/s from core %d, Poisson%s, %d s): "
+          "%.0f %% busy (work scaled by %.2f for that), %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " received; "
           "delay p50 %.3f ms, p99 %.3f ms, max %.3f ms\n",
           core, cost_us, rate_per_ns * 1e9, from, tick_ms ? " released on a 1 ms tick" : "", seconds,
-          100.0 * busy, s.received, sent,
+          100.0 * busy, scale, s.received, sent,
           quantile_ms (s.delays, 0.5), quantile_ms (s.delays, 0.99), quantile_ms (s.delays, 1.0));
   g_rand_free (rng);
   g_array_unref (s.delays);
