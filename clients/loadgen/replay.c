@@ -185,13 +185,15 @@ lg_replay_start (LgClient *c, gint64 now_us)
     LgOut *o = &c->out[i];
     const LgTrack *t = o->track;
     /* A random phase, at a frame boundary, so publishers' key frames and
-     * bursts do not line up. */
+     * bursts do not line up; and a random start within a frame interval,
+     * since joins come on a 1 ms tick at intervals that are often whole
+     * frames (20 ms: two at 100 frames/s). */
     guint idx = g_random_int_range (0, t->n_packets);
     while (idx > 0 && t->packets[idx - 1].ts == t->packets[idx].ts)
       idx--;
     o->idx = idx;
     o->loops = 0;
-    o->t0_us = now_us - rel_us (c, o, idx, 0);
+    o->t0_us = now_us - rel_us (c, o, idx, 0) + g_random_int_range (0, frame_us (c, t));
     o->paced_us = 0;
     o->seq = g_random_int ();
     o->ts_base = g_random_int ();
