@@ -46,11 +46,17 @@
 #include <unistd.h>
 
 static gint64
-now_ns (void)
+clock_ns (clockid_t id)
 {
   struct timespec t;
-  clock_gettime (CLOCK_MONOTONIC, &t);
+  clock_gettime (id, &t);
   return (gint64) t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+static gint64
+now_ns (void)
+{
+  return clock_ns (CLOCK_MONOTONIC);
 }
 
 static void
@@ -195,14 +201,6 @@ typedef struct {
   GArray *delays;
 } Server;
 
-static gint64
-cpu_ns (void)
-{
-  struct timespec t;
-  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &t);
-  return (gint64) t.tv_sec * 1000000000 + t.tv_nsec;
-}
-
 static gpointer
 server (gpointer data)
 {
@@ -221,10 +219,10 @@ server (gpointer data)
       m[i].msg_hdr = (struct msghdr) { .msg_iov = &iov[i], .msg_iovlen = 1, .msg_control = ctl[i],
                                        .msg_controllen = sizeof ctl[i] };
     }
-    gint64 cpu0 = cpu_ns ();
+    gint64 cpu0 = clock_ns (CLOCK_THREAD_CPUTIME_ID);
     int n = recvmmsg (s->fd, m, BATCH, MSG_WAITFORONE, NULL);  /* SO_RCVTIMEO bounds the wait */
     /* C µs per packet in all, receiving included, as the SFU's cost is. */
-    gint64 work_ns = (gint64) (n * s->cost_us * 1000 * s->scale) - (cpu_ns () - cpu0);
+    gint64 work_ns = (gint64) (n * s->cost_us * 1000 * s->scale) - (clock_ns (CLOCK_THREAD_CPUTIME_ID) - cpu0);
     for (int i = 0; i < n; i++) {
       if (work_ns > 0)
         burn ((guint64) (work_ns / n * per_ns));
@@ -243,7 +241,7 @@ server (gpointer data)
      * busy as the SFU was, not busier by the steal counted twice. */
     gint64 wall = now_ns ();
     if (wall - wall_mark >= 50000000) {
-      gint64 cpu = cpu_ns ();
+      gint64 cpu = clock_ns (CLOCK_THREAD_CPUTIME_ID);
       if (wall_mark)
         s->scale = CLAMP (s->scale * CLAMP (s->load * (wall - wall_mark) / MAX (cpu - cpu_mark, 1), 0.9, 1.1),
                           0.5, 1.5);
@@ -283,10 +281,9 @@ ideal_server (int core, int from, int seconds, double cost_us, double load, int 
   struct mmsghdr m[BATCH];
   for (int i = 0; i < BATCH; i++)
     m[i].msg_hdr = (struct msghdr) { .msg_iov = &iov, .msg_iovlen = 1 };
-  struct timespec cpu_start, cpu_end;
   clockid_t server_clock;
   pthread_getcpuclockid (s.thread, &server_clock);
-  clock_gettime (server_clock, &cpu_start);
+  gint64 cpu_start = clock_ns (server_clock);
   gint64 start = now_ns (), end = start + (gint64) seconds * 1000000000;
   double next = start;
   guint64 sent = 0;
@@ -305,12 +302,12 @@ ideal_server (int core, int from, int seconds, double cost_us, double load, int 
       nanosleep (&nap, NULL);
     }
   }
-  clock_gettime (server_clock, &cpu_end);
+  gint64 cpu_end = clock_ns (server_clock);
   double scale = s.scale;
   g_usleep (200000);
   s.stop = TRUE;
   g_thread_join (th);
-  double busy = ((cpu_end.tv_sec - cpu_start.tv_sec) * 1e9 + (cpu_end.tv_nsec - cpu_start.tv_nsec)) / (end - start);
+  double busy = (double) (cpu_end - cpu_start) / (end - start);
   g_array_sort (s.delays, cmp64);
   printf ("ideal server on core %d (%.2f us per packet, %.0f packets/s from core %d, Poisson%s, %d s): "
           "%.0f %% busy (work scaled by %.2f for that), %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " received; "
