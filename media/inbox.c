@@ -267,10 +267,15 @@ handle (CsInbox *ib, CsTransport *t, guint8 *p, gsize len, gboolean truncated,
 {
   t->arrival_us = arrival;
   note_arrival (ib, arrival);
+  gboolean gave_back = FALSE;
   if (!truncated)
-    return receive (ib, t, p, len, from);
-  CS_STAT_ADD (ib->stats, malformed_rtp, 1);
-  return FALSE;
+    gave_back = receive (ib, t, p, len, from);
+  else
+    CS_STAT_ADD (ib->stats, malformed_rtp, 1);
+  /* What this datagram caused leaves together, and soon. */
+  if (ib->outbox)
+    cs_outbox_flush_early (ib->outbox);
+  return gave_back;
 }
 
 /* Reads @t's socket until it is empty (or MAX_BATCHES); FALSE when @t left

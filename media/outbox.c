@@ -228,6 +228,13 @@ cs_outbox_set_flushed_func (CsOutbox *ob, CsOutboxFlushed func, gpointer data)
 }
 
 void
+cs_outbox_flush_early (CsOutbox *ob)
+{
+  if (ob->n >= CS_OUTBOX_EARLY)
+    cs_outbox_flush (ob);
+}
+
+void
 cs_outbox_flush (CsOutbox *ob)
 {
   if (ob->n > 0)
