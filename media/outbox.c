@@ -1,8 +1,9 @@
 /* outbox.c — batched sending, past libnice. libnice 0.1.21 sends each
  * datagram with its own sendmsg() (strace: no sendmmsg) under the agent's
  * lock. Once ICE has selected a pair on a plain UDP socket, a worker queues
- * SRTP packets here and sends them when the main-loop iteration ends (or
- * the queue is full). ICE itself (checks, consent freshness), DTLS and
+ * SRTP packets here and sends them when the main-loop iteration ends, once
+ * the inbox has handled a datagram with CS_OUTBOX_EARLY waiting, or when
+ * the queue is full. ICE itself (checks, consent freshness), DTLS and
  * relayed (TURN) pairs stay with libnice.
  *
  * Every participant has its own socket, and with paced senders a flush
