@@ -94,7 +94,7 @@ void cs_stats_add_delay (CsStats *stats, gint64 delay_us);
 #define CS_OUTBOX_SLOTS 64
 /* The inbox flushes once this many wait, between datagrams: a full queue
  * held the first of 64 packets ~0.5 ms after it was ready (p99 at three
- * quarters of a core: 1.7-15 ms against 1.8-35 in runs paired with 64). */
+ * quarters of a core: lower in 8 of 10 runs paired with 64). */
 #define CS_OUTBOX_EARLY 16
 typedef struct _CsOutbox CsOutbox;
 CsOutbox *cs_outbox_new (GMainContext *context, CsStats *stats);
